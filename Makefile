@@ -1,0 +1,56 @@
+# creditflow: `make run` starts everything, `make test` installs and runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock 2>/dev/null | sha256sum | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install system-deps run test test-postgres bench eval-nlp lint histories clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements.lock -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+# Debian packages: tesseract for OCR of uploaded images, chromium for the console browser tests.
+system-deps:
+	@missing=""; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr tesseract-ocr-eng"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+run: install system-deps
+	$(VENV)/bin/creditflow up
+
+test: install system-deps
+	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
+
+test-postgres: install
+	CREDITFLOW_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest -q tests/store tests/ledger tests/e2e
+
+eval-nlp: install
+	$(PY) -m creditflow.nlp.signals.evaluate
+	$(PY) -m creditflow.nlp.evaluate_documents
+
+bench: install
+	$(PY) benchmarks/run_all.py
+
+histories: install
+	$(PY) tests/histories/generate.py
+
+lint: install
+	$(VENV)/bin/ruff check src workflows tests || true
+
+clean:
+	rm -rf var/ .pytest_cache

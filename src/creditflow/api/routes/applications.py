@@ -1,0 +1,275 @@
+"""Applicant endpoints: create (idempotent), upload documents, submit, read status, answer offers."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, Depends, Header, Request, UploadFile, status
+from sqlalchemy.exc import OperationalError
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from creditflow.api.deps import PrincipalDep, require_roles
+from creditflow.api.problems import ProblemError
+from creditflow.api.temporal_dep import TemporalDep, is_not_found
+from creditflow.schemas import ApplicationCreate, missing_documents
+from creditflow.security.tokens import Principal
+from creditflow.store import repo
+from creditflow.store.models import Application
+from workflows.credit_application_types import (
+    ApplicationInput,
+    ApplicationStatus,
+    DocumentAdded,
+    OfferResponse,
+    SubmitInput,
+)
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"])
+ALLOWED_MEDIA = {"text/plain", "application/pdf", "image/png", "image/jpeg"}
+FINAL = {"approved", "declined", "withdrawn_incomplete"}
+
+
+def _db_error() -> ProblemError:
+    return ProblemError(503, "Database unavailable", "The application store cannot be reached; nothing was "
+                        "saved. Retry with the same Idempotency-Key.")
+
+
+def load_visible(request: Request, principal: Principal, application_id: str) -> Application:
+    """The application if the caller may see it; 404 otherwise (never 403, to avoid probing)."""
+    try:
+        with request.app.state.db.session() as s:
+            app = repo.get_application(s, application_id)
+    except OperationalError:
+        raise _db_error() from None
+    if app is None or (principal.role == "applicant" and app.owner_sub != principal.sub):
+        raise ProblemError(404, "Application not found", f"No application {application_id!r} for you.")
+    return app
+
+
+async def start_workflow(client: Client, request: Request, app: Application) -> None:
+    settings = request.app.state.settings
+    from workflows.credit_application import CreditApplicationWorkflow
+
+    try:
+        await client.start_workflow(
+            CreditApplicationWorkflow.run,
+            ApplicationInput(application_id=app.id, product=app.product,  # type: ignore[arg-type]
+                             requested_amount=app.requested_amount, term_months=app.term_months,
+                             currency=app.currency, note_count=len(app.notes or []),
+                             info_request_days=settings.info_request_days,
+                             review_sla_hours=settings.review_sla_hours),
+            id=app.workflow_id, task_queue=settings.task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        pass  # an idempotent retry: the workflow already runs
+
+
+def view(app: Application, st: ApplicationStatus | None, documents: list[dict[str, Any]],
+         notices: list[dict[str, Any]]) -> dict[str, Any]:
+    if st is None:  # workflow unreachable: fall back to what was persisted
+        present = {d["doc_type"] for d in documents if d.get("doc_type")}
+        return {
+            "id": app.id, "status": app.status, "stage": app.stage, "product": app.product,
+            "requested_amount": app.requested_amount, "term_months": app.term_months, "currency": app.currency,
+            "missing_documents": missing_documents(app.product, present) if app.stage not in FINAL else [],
+            "info_requested": [], "decision": app.decision, "risk_signals": [], "documents": documents,
+            "notices": notices, "workflow_id": app.workflow_id, "live": False,
+        }
+    present = {r.facts.doc_type for r in st.analyzed_documents if r.facts.doc_type}
+    present |= {d["doc_type"] for d in documents if d.get("doc_type")}
+    missing = st.missing_documents if st.recommendation else missing_documents(app.product, present)
+    if st.stage in FINAL:
+        missing = []
+    return {
+        "id": app.id, "status": st.status, "stage": st.stage, "product": app.product,
+        "requested_amount": app.requested_amount, "term_months": app.term_months, "currency": app.currency,
+        "submitted": st.submitted, "missing_documents": missing, "info_requested": st.info_requested,
+        "info_deadline": st.info_deadline.isoformat() if st.info_deadline else None,
+        "problems": st.problems,
+        "decision": st.decision.model_dump(mode="json") if st.decision else None,
+        "risk_signals": [s.model_dump(mode="json") for s in st.risk_signals],
+        "documents": documents, "notices": notices, "workflow_id": app.workflow_id,
+        "credit_line_workflow_id": st.credit_line_workflow_id, "live": True,
+    }
+
+
+async def query_status(client: Client, workflow_id: str) -> ApplicationStatus | None:
+    from workflows.credit_application import CreditApplicationWorkflow
+
+    try:
+        handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, workflow_id)
+        return await asyncio.wait_for(handle.query(CreditApplicationWorkflow.status), timeout=10)
+    except Exception as err:
+        if is_not_found(err):
+            return None
+        return None
+
+
+def docs_and_notices(request: Request, application_id: str) -> tuple[list[dict], list[dict]]:
+    with request.app.state.db.session() as s:
+        docs = [{"document_id": d.id, "sha256": d.sha256, "doc_type": d.doc_type, "media_type": d.media_type,
+                 "size": d.size, "status": d.status} for d in repo.documents_for(s, application_id)]
+        notices = [{"kind": n.kind, "body": n.body, "at": n.created_at.isoformat()}
+                   for n in repo.notices_for(s, application_id)]
+    return docs, notices
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_roles("applicant"))])
+async def create_application(
+    body: ApplicationCreate, request: Request, principal: PrincipalDep, client: TemporalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> dict[str, Any]:
+    try:
+        with request.app.state.db.session() as s:
+            app, _created = repo.create_application(s, principal.sub, body, idempotency_key)
+    except repo.IdempotencyConflict:
+        raise ProblemError(422, "Idempotency-Key reused", "This Idempotency-Key was used with a different body; "
+                           "use a new key for a new application.") from None
+    except OperationalError:
+        raise _db_error() from None
+    await start_workflow(client, request, app)
+    return {"id": app.id, "status": "awaiting_documents", "stage": "awaiting_documents",
+            "product": app.product, "workflow_id": app.workflow_id,
+            "missing_documents": missing_documents(app.product, set())}
+
+
+@router.get("", dependencies=[Depends(require_roles("applicant", "officer", "senior_officer", "admin"))])
+async def list_applications(request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    with request.app.state.db.session() as s:
+        q = select(Application).order_by(Application.created_at.desc()).limit(200)
+        if principal.role == "applicant":
+            q = q.where(Application.owner_sub == principal.sub)
+        rows = list(s.scalars(q))
+    return {"items": [{"id": a.id, "product": a.product, "stage": a.stage, "status": a.status,
+                       "requested_amount": a.requested_amount, "currency": a.currency,
+                       "created_at": a.created_at.isoformat()} for a in rows]}
+
+
+async def _read_limited(file: UploadFile, limit: int) -> bytes:
+    chunks, total = [], 0
+    while chunk := await file.read(1024 * 1024):
+        total += len(chunk)
+        if total > limit:
+            raise ProblemError(413, "Document too large", f"Documents may be at most {limit // (1024 * 1024)} MB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def _pre_analyze(request: Request, data: bytes, media_type: str) -> dict[str, Any] | None:
+    """Best-effort classification at upload so the applicant sees at once what we think it is."""
+    if media_type != "text/plain":
+        return None
+    settings = request.app.state.settings
+    try:
+        text = data.decode("utf-8", errors="replace")
+        async with httpx.AsyncClient(timeout=5.0) as http:
+            resp = await http.post(f"{settings.nlp_url}/v1/analyze", json={"text": text, "kind": "document"})
+        return resp.json() if resp.status_code == 200 else None
+    except Exception:
+        return None
+
+
+@router.post("/{application_id}/documents", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(require_roles("applicant"))])
+async def upload_document(application_id: str, file: UploadFile, request: Request, principal: PrincipalDep,
+                          client: TemporalDep) -> dict[str, Any]:
+    from creditflow.nlp.extract import sniff_media_type
+
+    app = load_visible(request, principal, application_id)
+    if app.stage in FINAL:
+        raise ProblemError(409, "Application closed", f"The application is {app.stage}; start a new one.")
+    declared = (file.content_type or "").split(";")[0].strip().lower()
+    if declared not in ALLOWED_MEDIA:
+        raise ProblemError(415, "Unsupported document type",
+                           "Upload text/plain, application/pdf, image/png or image/jpeg.")
+    data = await _read_limited(file, request.app.state.settings.max_upload_bytes)
+    if not data:
+        raise ProblemError(422, "Empty document", "The uploaded file is empty.")
+    sniffed = sniff_media_type(data)
+    if sniffed != declared:
+        raise ProblemError(415, "Content does not match its type",
+                           f"The file was declared {declared} but its content looks like {sniffed or 'unknown'}.")
+    sha = await asyncio.to_thread(request.app.state.blobs.put, data)
+    analysis = await _pre_analyze(request, data, declared)
+    with request.app.state.db.session() as s:
+        doc = repo.add_document(s, app.id, sha, declared, len(data), file.filename)
+        if analysis is not None:
+            doc.doc_type = analysis.get("doc_type")
+            doc.analysis = analysis
+            doc.analysis_sha256 = hashlib.sha256(
+                json.dumps(analysis, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+            doc.status = "classified"
+        doc_id, doc_type = doc.id, doc.doc_type
+    from workflows.credit_application import CreditApplicationWorkflow
+
+    handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
+    await handle.signal(CreditApplicationWorkflow.document_added, DocumentAdded(document_id=doc_id, sha256=sha))
+    return {"document_id": doc_id, "sha256": sha, "doc_type": doc_type}
+
+
+@router.post("/{application_id}/submit", status_code=status.HTTP_202_ACCEPTED,
+             dependencies=[Depends(require_roles("applicant"))])
+async def submit(application_id: str, request: Request, principal: PrincipalDep, client: TemporalDep) -> dict:
+    app = load_visible(request, principal, application_id)
+    if app.stage in FINAL:
+        raise ProblemError(409, "Application closed", f"The application is already {app.stage}.")
+    from workflows.credit_application import CreditApplicationWorkflow
+
+    handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
+    await handle.signal(CreditApplicationWorkflow.submit, SubmitInput(by=principal.sub))
+    return {"id": app.id, "status": "submitted"}
+
+
+@router.get("/{application_id}", dependencies=[Depends(require_roles("applicant", "officer", "senior_officer", "admin"))])
+async def get_application(application_id: str, request: Request, principal: PrincipalDep,
+                          client: TemporalDep) -> dict[str, Any]:
+    app = load_visible(request, principal, application_id)
+    st = await query_status(client, app.workflow_id)
+    docs, notices = docs_and_notices(request, app.id)
+    return view(app, st, docs, notices)
+
+
+async def _offer(application_id: str, accept: bool, request: Request, principal: Principal,
+                 client: Client) -> dict[str, Any]:
+    app = load_visible(request, principal, application_id)
+    from workflows.credit_application import CreditApplicationWorkflow
+
+    handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
+    method = CreditApplicationWorkflow.accept_offer if accept else CreditApplicationWorkflow.reject_offer
+    try:
+        await handle.execute_update(method, OfferResponse(accept=accept, by=principal.sub))
+    except WorkflowUpdateFailedError as err:
+        raise ProblemError(409, "No open offer", getattr(err.cause, "message", str(err))) from None
+    return {"id": app.id, "status": "offer_accepted" if accept else "offer_rejected"}
+
+
+@router.post("/{application_id}/offer/accept", dependencies=[Depends(require_roles("applicant"))])
+async def accept_offer(application_id: str, request: Request, principal: PrincipalDep, client: TemporalDep) -> dict:
+    return await _offer(application_id, True, request, principal, client)
+
+
+@router.post("/{application_id}/offer/reject", dependencies=[Depends(require_roles("applicant"))])
+async def reject_offer(application_id: str, request: Request, principal: PrincipalDep, client: TemporalDep) -> dict:
+    return await _offer(application_id, False, request, principal, client)
+
+
+@router.get("/{application_id}/evidence",
+            dependencies=[Depends(require_roles("applicant", "officer", "senior_officer", "admin"))])
+async def evidence(application_id: str, request: Request, principal: PrincipalDep) -> dict[str, Any]:
+    load_visible(request, principal, application_id)
+    from creditflow.ledger.log import EvidenceLog
+
+    log = EvidenceLog(request.app.state.db, request.app.state.settings)
+    records = await asyncio.to_thread(log.records_for, application_id)
+    head = await asyncio.to_thread(log.latest_head)
+    return {"application_id": application_id,
+            "tree_head": head.model_dump(mode="json") if hasattr(head, "model_dump") else head,
+            "records": [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in records]}

@@ -1,0 +1,153 @@
+"""Reading and writing applications, documents, decisions and notices.
+
+Functions take a `Session`, so callers choose the transaction; writes keyed by a natural
+idempotency key turn retries (Temporal activities, HTTP clients) into no-ops.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from creditflow.schemas import ApplicationCreate
+from creditflow.store.models import Application, DecisionRecord, Document, NoteAnalysis, Notice
+
+
+class IdempotencyConflict(Exception):
+    """The same Idempotency-Key was used with a different request body."""
+
+
+def request_hash(body: ApplicationCreate) -> str:
+    raw = json.dumps(body.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_application_id() -> str:
+    return uuid.uuid4().hex[:20]
+
+
+def workflow_id_for(application_id: str) -> str:
+    return f"application-{application_id}"
+
+
+def find_by_idempotency(s: Session, owner_sub: str, key: str) -> Application | None:
+    return s.scalar(
+        select(Application).where(Application.owner_sub == owner_sub, Application.idempotency_key == key)
+    )
+
+
+def create_application(
+    s: Session, owner_sub: str, body: ApplicationCreate, idempotency_key: str | None
+) -> tuple[Application, bool]:
+    """Insert an application, or return the one created earlier with the same key and body.
+
+    Returns (application, created). Concurrency-safe: the unique constraint decides the winner.
+    """
+    digest = request_hash(body)
+    if idempotency_key:
+        existing = find_by_idempotency(s, owner_sub, idempotency_key)
+        if existing is not None:
+            if existing.request_sha256 != digest:
+                raise IdempotencyConflict(idempotency_key)
+            return existing, False
+    app_id = new_application_id()
+    row = Application(
+        id=app_id,
+        owner_sub=owner_sub,
+        idempotency_key=idempotency_key,
+        request_sha256=digest,
+        product=body.product,
+        currency=body.currency,
+        requested_amount=body.requested_amount,
+        term_months=body.term_months,
+        purpose=body.purpose,
+        applicant=body.applicant.model_dump(mode="json"),
+        notes=list(body.notes),
+        workflow_id=workflow_id_for(app_id),
+    )
+    s.add(row)
+    try:
+        s.flush()
+    except IntegrityError:
+        s.rollback()
+        if idempotency_key:
+            existing = find_by_idempotency(s, owner_sub, idempotency_key)
+            if existing is not None:
+                if existing.request_sha256 != digest:
+                    raise IdempotencyConflict(idempotency_key) from None
+                return existing, False
+        raise
+    return row, True
+
+
+def get_application(s: Session, application_id: str) -> Application | None:
+    return s.get(Application, application_id)
+
+
+def add_document(
+    s: Session, application_id: str, sha256: str, media_type: str, size: int, filename: str | None
+) -> Document:
+    doc = Document(
+        id=uuid.uuid4().hex[:20],
+        application_id=application_id,
+        sha256=sha256,
+        media_type=media_type,
+        size=size,
+        filename=(filename or "")[:255] or None,
+    )
+    s.add(doc)
+    s.flush()
+    return doc
+
+
+def documents_for(s: Session, application_id: str) -> list[Document]:
+    return list(s.scalars(select(Document).where(Document.application_id == application_id)
+                          .order_by(Document.created_at)))
+
+
+def save_note_analysis(s: Session, application_id: str, index: int, analysis: dict[str, Any], digest: str) -> None:
+    existing = s.scalar(select(NoteAnalysis).where(NoteAnalysis.application_id == application_id,
+                                                   NoteAnalysis.note_index == index))
+    if existing is None:
+        s.add(NoteAnalysis(application_id=application_id, note_index=index, analysis=analysis,
+                           analysis_sha256=digest))
+
+
+def note_analyses_for(s: Session, application_id: str) -> list[NoteAnalysis]:
+    return list(s.scalars(select(NoteAnalysis).where(NoteAnalysis.application_id == application_id)
+                          .order_by(NoteAnalysis.note_index)))
+
+
+def record_decision(s: Session, key: str, application_id: str, kind: str, actor: str, outcome: str,
+                    payload: dict[str, Any], inputs: dict[str, Any] | None = None,
+                    comment: str | None = None) -> DecisionRecord:
+    existing = s.scalar(select(DecisionRecord).where(DecisionRecord.key == key))
+    if existing is not None:
+        return existing
+    rec = DecisionRecord(key=key, application_id=application_id, kind=kind, actor=actor, outcome=outcome,
+                         payload=payload, inputs=inputs, comment=comment)
+    s.add(rec)
+    s.flush()
+    return rec
+
+
+def decisions_for(s: Session, application_id: str | None = None) -> list[DecisionRecord]:
+    q = select(DecisionRecord).order_by(DecisionRecord.id)
+    if application_id:
+        q = q.where(DecisionRecord.application_id == application_id)
+    return list(s.scalars(q))
+
+
+def add_notice(s: Session, key: str, application_id: str, kind: str, body: dict[str, Any]) -> None:
+    if s.scalar(select(Notice).where(Notice.key == key)) is None:
+        s.add(Notice(key=key, application_id=application_id, kind=kind, body=body))
+
+
+def notices_for(s: Session, application_id: str) -> list[Notice]:
+    return list(s.scalars(select(Notice).where(Notice.application_id == application_id).order_by(Notice.id)))

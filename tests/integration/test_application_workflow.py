@@ -1,0 +1,104 @@
+"""CreditApplicationWorkflow on a real Temporal dev server with the production activities,
+the real NLP service over HTTP, the real decision engine and a real (SQLite) database."""
+
+from __future__ import annotations
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from creditflow.demo import demo_cases
+from creditflow.ledger.verify import verify_log
+from creditflow.store import repo
+from tests.helpers import start_application, wait_stage
+from workflows.credit_application import CreditApplicationWorkflow
+from workflows.credit_application_types import ClaimInput, DecideInput
+
+CASES = {c["label"]: c for c in demo_cases()}
+
+
+async def test_clear_cut_application_is_approved_automatically(temporal_env, worker, settings, db, task_queue):
+    app_id, handle = await start_application(temporal_env.client, settings, db, CASES["clear approval"], task_queue)
+    result = await handle.result()
+    assert result.stage == "approved", result.model_dump()
+    d = result.decision
+    assert d is not None and d.decided_by == "auto" and d.grade in {"A", "B", "C", "D", "E"}
+    assert d.credit_limit and 0 < d.credit_limit <= 2000
+    assert sorted(p["term_months"] for p in d.plans) == [3, 6, 12, 24]
+    assert all(p["apr"] <= 24 for p in d.plans)
+    assert len(d.policy_version) == 64
+    # every document went through the NLP service and was classified
+    assert {r.facts.doc_type for r in result.analyzed_documents} == {"id_document", "pay_stub", "bank_statement"}
+    # persisted for the API, recorded in the evidence log, and the log verifies
+    with db.session() as s:
+        app = repo.get_application(s, app_id)
+        assert app is not None and app.stage == "approved" and app.decision["outcome"] == "approve"
+        assert any(n.kind == "decision_approved" for n in repo.notices_for(s, app_id))
+    from creditflow.ledger.log import EvidenceLog
+
+    records = EvidenceLog(db, settings).records_for(app_id)
+    stages = [r.model_dump()["record"]["stage"] if "record" in r.model_dump() else r.model_dump().get("stage")
+              for r in records]
+    assert "policy" in stages and "approved" in stages
+    assert verify_log(db, settings).ok
+    assert result.credit_line_workflow_id == f"credit-line-{app_id}"
+
+
+async def test_weak_application_is_declined_with_reasons(temporal_env, worker, settings, db, task_queue):
+    _, handle = await start_application(temporal_env.client, settings, db, CASES["decline"], task_queue)
+    result = await handle.result()
+    assert result.stage == "declined"
+    assert result.decision is not None and 1 <= len(result.decision.reasons) <= 4
+    assert all(r["code"] and r["text"] for r in result.decision.reasons)
+    # the payday-loan / missed payment note was read and counted
+    codes = {s.code for s in result.risk_signals if s.polarity == "affirmed" and s.subject == "applicant"}
+    assert "HIGH_COST_BORROWING" in codes
+
+
+async def test_missing_document_requests_information(temporal_env, worker, settings, db, task_queue):
+    _, handle = await start_application(temporal_env.client, settings, db,
+                                        CASES["incomplete (bank statement missing)"], task_queue)
+    st = await wait_stage(handle, {"info_requested"})
+    assert any("bank_statement" in item for item in st.info_requested)
+    assert st.info_deadline is not None
+    await handle.terminate("test done")
+
+
+async def test_referral_is_worked_by_an_officer_with_validators(temporal_env, worker, settings, db, task_queue):
+    _, handle = await start_application(temporal_env.client, settings, db, CASES["referral to officer"], task_queue)
+    st = await wait_stage(handle, {"in_review"})
+    assert st.review is not None and st.review.queue == "officer"
+
+    async def update(method, arg):  # type: ignore[no-untyped-def]
+        return await handle.execute_update(method, arg)
+
+    # an applicant cannot claim
+    with pytest.raises(WorkflowUpdateFailedError) as e:
+        await update(CreditApplicationWorkflow.claim, ClaimInput(officer_id="eve", role="applicant"))
+    assert e.value.cause.type == "forbidden"
+    # deciding before claiming is a conflict
+    with pytest.raises(WorkflowUpdateFailedError) as e:
+        await update(CreditApplicationWorkflow.decide,
+                     DecideInput(officer_id="olga", role="officer", action="approve", comment="fine"))
+    assert e.value.cause.type == "conflict"
+    task = await update(CreditApplicationWorkflow.claim, ClaimInput(officer_id="olga", role="officer"))
+    assert task.assignee == "olga"
+    # somebody else cannot take it over
+    with pytest.raises(WorkflowUpdateFailedError) as e:
+        await update(CreditApplicationWorkflow.claim, ClaimInput(officer_id="oscar", role="officer"))
+    assert e.value.cause.type == "conflict"
+    # a comment is mandatory
+    with pytest.raises(WorkflowUpdateFailedError) as e:
+        await update(CreditApplicationWorkflow.decide,
+                     DecideInput(officer_id="olga", role="officer", action="approve", comment="  "))
+    assert e.value.cause.type == "invalid"
+    await update(CreditApplicationWorkflow.decide,
+                 DecideInput(officer_id="olga", role="officer", action="approve",
+                             comment="Income verified against pay stub; stable employment."))
+    result = await handle.result()
+    assert result.stage == "approved"
+    assert result.decision is not None and result.decision.decided_by == ["olga"]
+    assert result.review is not None and result.review.approvals[0].comment.startswith("Income verified")
+    # a finished task cannot be decided again
+    with pytest.raises(Exception):
+        await update(CreditApplicationWorkflow.decide,
+                     DecideInput(officer_id="olga", role="officer", action="decline", comment="changed my mind"))

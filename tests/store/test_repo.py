@@ -1,0 +1,64 @@
+"""Store behaviour on the configured database (SQLite, or PostgreSQL in `make test-postgres`)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from creditflow.demo import demo_cases
+from creditflow.schemas import ApplicationCreate
+from creditflow.store import repo
+
+BODY = ApplicationCreate.model_validate(demo_cases()[0]["body"])
+
+
+def test_idempotency_key_returns_the_same_application(db) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        a, created = repo.create_application(s, "u1", BODY, "key-1")
+    with db.session() as s:
+        b, created2 = repo.create_application(s, "u1", BODY, "key-1")
+    assert created and not created2 and a.id == b.id
+    other = BODY.model_copy(update={"requested_amount": 999.0})
+    with db.session() as s, pytest.raises(repo.IdempotencyConflict):
+        repo.create_application(s, "u1", other, "key-1")
+    with db.session() as s:  # keys are per applicant
+        c, created3 = repo.create_application(s, "u2", BODY, "key-1")
+    assert created3 and c.id != a.id
+
+
+def test_concurrent_duplicates_create_one_application(db) -> None:  # type: ignore[no-untyped-def]
+    ids: list[str] = []
+    errors: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            with db.session() as s:
+                app, _ = repo.create_application(s, "u9", BODY, "same-key")
+                ids.append(app.id)
+        except BaseException as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=go) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors, errors
+    assert len(set(ids)) == 1 and len(ids) == 8
+
+
+def test_decisions_are_recorded_once_per_key(db) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        app, _ = repo.create_application(s, "u1", BODY, None)
+        repo.record_decision(s, "wf:step-1", app.id, "auto", "auto", "approve", {"x": 1})
+        repo.record_decision(s, "wf:step-1", app.id, "auto", "auto", "approve", {"x": 1})
+    with db.session() as s:
+        assert len(repo.decisions_for(s, app.id)) == 1
+
+
+def test_schema_validation_rejects_unknown_and_mismatched_fields() -> None:
+    body = demo_cases()[0]["body"]
+    bad = {**body, "applicant": {**body["applicant"], "religion": "x"}}
+    with pytest.raises(ValueError):
+        ApplicationCreate.model_validate(bad)
+    with pytest.raises(ValueError):
+        ApplicationCreate.model_validate({**body, "product": "dealer_working_capital"})

@@ -1,0 +1,35 @@
+"""Replaying committed histories catches non-deterministic workflow changes before deploy.
+
+If this fails after a workflow edit, the edit must be guarded with `workflow.patched(...)`;
+regenerate histories (`make histories`) only for intended, patched changes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from workflows.credit_application import CreditApplicationWorkflow
+
+HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("credit_application_*.json"))
+
+
+def test_histories_are_committed() -> None:
+    names = {p.stem for p in HISTORIES}
+    assert {"credit_application_approved_auto", "credit_application_declined_auto",
+            "credit_application_referred_officer_approved"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
+async def test_replay(path: Path) -> None:
+    from workflows.credit_line import CreditLineWorkflow
+
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    replayer = Replayer(workflows=[CreditApplicationWorkflow, CreditLineWorkflow],
+                        data_converter=pydantic_data_converter)
+    await replayer.replay_workflow(history)

@@ -1,0 +1,544 @@
+"""CreditApplicationWorkflow: one application from documents to a decision (DESIGN.md "Workflows").
+
+The workflow only orchestrates: it waits for messages, calls activities (NLP, decision
+engine, evidence log, persistence) and keeps the state officers and applicants see through
+the `status` query. Every rule that decides credit lives in creditflow.decision and is
+copied into the workflow as data (the `Authority` of the recommendation), so the Update
+validators here stay deterministic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from creditflow.decision.contract import Decision, DocumentFacts
+    from creditflow.nlp.contract import RiskSignal
+    from workflows import search_attributes as sa
+    from workflows.credit_application_types import (
+        AnalyzeDocumentInput,
+        ApplicationInput,
+        ApplicationStatus,
+        ClaimInput,
+        DecideActivityInput,
+        DecideInput,
+        DocumentAdded,
+        DocumentResult,
+        EvidenceInput,
+        FinalDecisionView,
+        NotesResult,
+        OfferResponse,
+        OfficerDecision,
+        OutcomeInput,
+        ReleaseInput,
+        ReviewTask,
+        SubmitInput,
+    )
+
+STAFF_ROLES = ("officer", "senior_officer", "admin")
+QUEUES_FOR_ROLE = {
+    "officer": ("officer",),
+    "senior_officer": ("officer", "senior", "committee"),
+    "admin": ("officer", "senior", "committee"),
+}
+ESCALATE_TO = {"officer": "senior", "senior": "committee", "committee": "committee"}
+
+NLP_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=20),
+    non_retryable_error_types=["UnreadableDocument", "BlobIntegrityError", "TextTooLarge"],
+)
+STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+
+
+def _reject(kind: str, message: str) -> ApplicationError:
+    """A typed validator rejection; the API maps `type` to 403/409/422."""
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@workflow.defn
+class CreditApplicationWorkflow:
+    @workflow.init
+    def __init__(self, inp: ApplicationInput) -> None:
+        self._inp = inp
+        self._state = ApplicationStatus(application_id=inp.application_id, stage="awaiting_documents",
+                                        status="awaiting_documents")
+        self._results: dict[str, DocumentResult] = {}
+        self._note_signals: list[RiskSignal] = []
+        self._review_outcome: OfficerDecision | None = None
+        self._unrecorded: list[OfficerDecision] = []
+        self._offer_response: OfferResponse | None = None
+        self._step = 0
+
+    # ------------------------------------------------------------------ messages
+    @workflow.signal
+    def document_added(self, doc: DocumentAdded) -> None:
+        if all(d.document_id != doc.document_id for d in self._state.documents):
+            self._state.documents.append(doc)
+
+    @workflow.signal
+    def submit(self, _inp: SubmitInput) -> None:
+        self._state.submitted = True
+
+    @workflow.query
+    def status(self) -> ApplicationStatus:
+        return self._state
+
+    @workflow.update
+    def claim(self, inp: ClaimInput) -> ReviewTask:
+        assert self._state.review is not None
+        self._state.review.assignee = inp.officer_id
+        self._upsert()
+        return self._state.review
+
+    @claim.validator
+    def _validate_claim(self, inp: ClaimInput) -> None:
+        review = self._open_review()
+        self._check_staff_and_queue(inp.role, review.queue)
+        if review.assignee and review.assignee != inp.officer_id:
+            raise _reject("conflict", f"task is already claimed by {review.assignee}")
+        if any(a.officer_id == inp.officer_id for a in review.approvals):
+            raise _reject("four_eyes", "you approved this task as maker; a different officer must check it")
+
+    @workflow.update
+    def release(self, inp: ReleaseInput) -> ReviewTask:
+        assert self._state.review is not None
+        self._state.review.assignee = None
+        self._upsert()
+        return self._state.review
+
+    @release.validator
+    def _validate_release(self, inp: ReleaseInput) -> None:
+        review = self._open_review()
+        if inp.role not in STAFF_ROLES:
+            raise _reject("forbidden", "only staff can release review tasks")
+        if review.assignee != inp.officer_id and inp.role != "admin":
+            raise _reject("conflict", "only the assignee (or an admin) can release this task")
+
+    @workflow.update
+    def decide(self, inp: DecideInput) -> ReviewTask:
+        review = self._state.review
+        assert review is not None and self._state.recommendation is not None
+        rec = self._state.recommendation
+        entry = OfficerDecision(
+            officer_id=inp.officer_id, role=inp.role, action=inp.action, comment=inp.comment.strip(),
+            amount=inp.amount, term_months=inp.term_months, at=workflow.now(),
+            saw_score=rec.score, saw_grade=rec.grade, saw_policy_version=rec.policy_version,
+            saw_signal_codes=sorted({s.code for s in self._state.risk_signals if s.counts_against_applicant}),
+            reason_codes=inp.reason_codes,
+        )
+        review.actions.append(entry)
+        self._unrecorded.append(entry)
+        if inp.action == "approve":
+            review.approvals.append(entry)
+            if len(review.approvals) < review.required_approvals:
+                review.assignee = None  # hand over to a checker
+                self._upsert()
+                return review
+        if inp.action == "request_info":
+            self._state.info_requested = list(inp.requested_items) or ["clarification"]
+        self._review_outcome = entry
+        return review
+
+    @decide.validator
+    def _validate_decide(self, inp: DecideInput) -> None:
+        review = self._open_review()
+        self._check_staff_and_queue(inp.role, review.queue)
+        if review.assignee != inp.officer_id:
+            raise _reject("conflict", "claim the task before deciding" if review.assignee is None
+                          else f"task is claimed by {review.assignee}")
+        if len(inp.comment.strip()) < 3:
+            raise _reject("invalid", "a comment is required for every review action")
+        if any(a.officer_id == inp.officer_id for a in review.approvals):
+            raise _reject("four_eyes", "you already approved this task; a different officer must check it")
+        rec = self._state.recommendation
+        assert rec is not None
+        limit = rec.authority.role_max.get(inp.role, 0.0)
+        if inp.action == "approve" and self._inp.requested_amount > limit:
+            raise _reject("forbidden", f"amount {self._inp.requested_amount:,.2f} exceeds your approval authority "
+                                       f"of {limit:,.2f}")
+        if inp.action == "counteroffer":
+            if inp.amount is None or not 0 < inp.amount < self._inp.requested_amount:
+                raise _reject("invalid", "a counteroffer needs an amount below the requested amount")
+            if inp.amount > limit:
+                raise _reject("forbidden", f"counteroffer {inp.amount:,.2f} exceeds your authority of {limit:,.2f}")
+            if inp.term_months is not None and inp.term_months not in (3, 6, 12, 24):
+                raise _reject("invalid", "term_months must be one of 3, 6, 12, 24")
+        if inp.action == "request_info" and not (inp.requested_items or inp.comment.strip()):
+            raise _reject("invalid", "say what information is needed")
+
+    @workflow.update
+    def accept_offer(self, inp: OfferResponse) -> ApplicationStatus:
+        self._offer_response = inp
+        return self._state
+
+    @accept_offer.validator
+    def _validate_accept(self, inp: OfferResponse) -> None:
+        if self._state.stage != "counteroffered" or self._offer_response is not None:
+            raise _reject("conflict", "there is no open offer to accept")
+
+    @workflow.update
+    def reject_offer(self, inp: OfferResponse) -> ApplicationStatus:
+        self._offer_response = OfferResponse(accept=False, by=inp.by)
+        return self._state
+
+    @reject_offer.validator
+    def _validate_reject(self, inp: OfferResponse) -> None:
+        self._validate_accept(inp)
+
+    # ------------------------------------------------------------------ main line
+    @workflow.run
+    async def run(self, inp: ApplicationInput) -> ApplicationStatus:
+        self._set_stage("awaiting_documents")
+        await workflow.wait_condition(lambda: self._state.submitted)
+        await self._analyze_notes()
+        round_no = 0
+        while True:
+            round_no += 1
+            self._set_stage("analyzing")
+            await self._analyze_documents()
+            self._set_stage("scoring")
+            decision = await self._decide(round_no)
+            self._set_stage("policy")
+            await self._record_auto_decision(decision, round_no)
+
+            needs = list(decision.missing) + [f"{p}" for p in self._state.problems]
+            if needs:
+                if await self._request_info(needs, round_no):
+                    continue
+                return await self._finish_incomplete(round_no)
+            if decision.outcome == "approve":
+                return await self._finish_approved(decision, ["auto"], round_no)
+            if decision.outcome == "decline":
+                return await self._finish_declined(decision.reasons, "auto", round_no, decision)
+            if decision.outcome == "counteroffer":
+                return await self._offer(decision, round_no, decided_by=["auto"])
+
+            outcome = await self._review(decision, round_no)
+            if outcome.action == "request_info":
+                if await self._request_info(self._state.info_requested, round_no):
+                    continue
+                return await self._finish_incomplete(round_no)
+            officers = [a.officer_id for a in (self._state.review.approvals if self._state.review else [])]
+            if outcome.action == "approve":
+                return await self._finish_approved(decision, officers or [outcome.officer_id], round_no)
+            if outcome.action == "decline":
+                reasons = [r.model_dump() for r in decision.reasons] or [
+                    {"code": "OFFICER_DECLINE", "text": "A credit officer reviewed the application and declined it."}]
+                return await self._finish_declined_raw(reasons[:4], [outcome.officer_id], round_no, decision)
+            # counteroffer by an officer: re-price at the offered amount, then ask the applicant
+            offered = await self._decide(round_no, amount=outcome.amount, term=outcome.term_months, tag="offer")
+            offered = offered.model_copy(update={"counteroffer_amount": outcome.amount,
+                                                 "counteroffer_term_months": outcome.term_months})
+            return await self._offer(offered, round_no, decided_by=[outcome.officer_id])
+
+    # ------------------------------------------------------------------ steps
+    async def _analyze_notes(self) -> None:
+        if self._inp.note_count == 0:
+            return
+        res = await workflow.execute_activity(
+            "analyze_notes", self._inp.application_id, result_type=NotesResult,
+            start_to_close_timeout=timedelta(seconds=60), schedule_to_close_timeout=timedelta(minutes=30),
+            heartbeat_timeout=timedelta(seconds=30), retry_policy=NLP_RETRY,
+        )
+        self._note_signals = list(res.signals)
+        self._state.protected_mentions += res.protected_mentions
+        self._refresh_signals()
+
+    async def _analyze_documents(self) -> None:
+        pending = [d for d in self._state.documents if d.document_id not in self._results]
+
+        async def one(doc: DocumentAdded) -> DocumentResult:
+            try:
+                return await workflow.execute_activity(
+                    "analyze_document",
+                    AnalyzeDocumentInput(application_id=self._inp.application_id, document_id=doc.document_id,
+                                         sha256=doc.sha256),
+                    result_type=DocumentResult,
+                    start_to_close_timeout=timedelta(seconds=120),
+                    schedule_to_close_timeout=timedelta(minutes=30),
+                    heartbeat_timeout=timedelta(seconds=60),
+                    retry_policy=NLP_RETRY,
+                )
+            except ActivityError as err:
+                cause = err.cause
+                detail = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+                return DocumentResult(
+                    facts=DocumentFacts(document_id=doc.document_id, sha256=doc.sha256, doc_type=None),
+                    status="unreadable", problem=detail,
+                )
+
+        results = await asyncio.gather(*(one(d) for d in pending))
+        for r in results:
+            self._results[r.facts.document_id] = r
+            self._state.protected_mentions += r.protected_mentions
+        self._state.analyzed_documents = list(self._results.values())
+        self._state.problems = [
+            f"document {r.facts.document_id} could not be read ({r.problem}); please upload a clearer copy"
+            for r in self._results.values() if r.status == "unreadable"
+        ]
+        self._refresh_signals()
+
+    def _refresh_signals(self) -> None:
+        signals = list(self._note_signals)
+        for r in self._results.values():
+            signals.extend(r.signals)
+        self._state.risk_signals = signals
+
+    async def _decide(self, round_no: int, amount: float | None = None, term: int | None = None,
+                      tag: str = "auto") -> Decision:
+        facts = [r.facts for r in self._results.values() if r.status == "analyzed"]
+        decision = await workflow.execute_activity(
+            "decide_application",
+            DecideActivityInput(application_id=self._inp.application_id, documents=facts,
+                                signals=self._state.risk_signals, as_of=workflow.now().date(),
+                                amount=amount, term_months=term),
+            result_type=Decision,
+            start_to_close_timeout=timedelta(seconds=60), retry_policy=STORE_RETRY,
+        )
+        if tag == "auto":
+            self._state.recommendation = decision
+            self._state.missing_documents = [m for m in decision.missing]
+        return decision
+
+    async def _record_auto_decision(self, d: Decision, round_no: int) -> None:
+        inputs = {f"document:{r.facts.document_id}": r.facts.sha256 for r in self._results.values()}
+        inputs.update({f"nlp:{r.facts.document_id}": r.facts.analysis_sha256 or ""
+                       for r in self._results.values() if r.facts.analysis_sha256})
+        inputs["features"] = d.features_sha256
+        inputs["decision_input"] = d.inputs_sha256
+        await self._evidence(EvidenceInput(
+            application_id=self._inp.application_id, step=f"auto-decision-{round_no}", stage="policy",
+            actor="auto", at=workflow.now(), inputs=inputs, model_version=d.model_version,
+            policy_version=d.policy_version, outcome=d.outcome,
+            reasons=[r.model_dump() for r in d.reasons],
+            details={"grade": d.grade, "score": d.score, "pd": d.pd, "credit_limit": d.credit_limit,
+                     "missing": d.missing, "rules_fired": [h.rule_id for h in d.rules_fired],
+                     "refer_queue": d.refer_queue},
+        ))
+        await self._persist(OutcomeInput(application_id=self._inp.application_id, step=f"auto-decision-{round_no}",
+                                         stage=self._state.stage, status="decided_automatically",
+                                         decision=d.model_dump(mode="json")))
+
+    async def _request_info(self, needs: list[str], round_no: int) -> bool:
+        """Tell the applicant exactly what is missing; True when something new arrived in time."""
+        self._state.info_requested = needs
+        deadline = workflow.now() + timedelta(days=self._inp.info_request_days)
+        self._state.info_deadline = deadline
+        self._set_stage("info_requested")
+        await self._persist(OutcomeInput(
+            application_id=self._inp.application_id, step=f"info-request-{round_no}", stage="info_requested",
+            status="info_requested", notice_kind="info_request",
+            notice={"requested": needs, "deadline": deadline.isoformat()}))
+        seen = len(self._state.documents)
+        try:
+            await workflow.wait_condition(lambda: len(self._state.documents) > seen,
+                                          timeout=timedelta(days=self._inp.info_request_days),
+                                          timeout_summary="info-request deadline")
+        except asyncio.TimeoutError:
+            return False
+        self._state.info_requested = []
+        self._state.info_deadline = None
+        self._state.review = None
+        self._review_outcome = None
+        return True
+
+    async def _review(self, decision: Decision, round_no: int) -> OfficerDecision:
+        now = workflow.now()
+        sla = timedelta(hours=self._inp.review_sla_hours)
+        self._review_outcome = None
+        self._state.review = ReviewTask(queue=decision.refer_queue or "officer", sla_due_at=now + sla,
+                                        required_approvals=decision.required_approvals, opened_at=now)
+        self._set_stage("in_review")
+        while True:
+            review = self._state.review
+            remaining = review.sla_due_at - workflow.now()
+            try:
+                if remaining.total_seconds() <= 0:
+                    raise asyncio.TimeoutError
+                await workflow.wait_condition(lambda: self._review_outcome is not None or bool(self._unrecorded),
+                                              timeout=remaining, timeout_summary="review SLA")
+            except asyncio.TimeoutError:
+                review.overdue = True
+                review.escalations += 1
+                old = review.queue
+                review.queue = ESCALATE_TO[old]
+                review.assignee = None
+                review.sla_due_at = workflow.now() + sla
+                self._upsert()
+                await self._evidence(EvidenceInput(
+                    application_id=self._inp.application_id, step=f"escalation-{round_no}-{review.escalations}",
+                    stage="in_review", actor="sla_timer", at=workflow.now(), outcome="escalated",
+                    details={"from_queue": old, "to_queue": review.queue}))
+                continue
+            while self._unrecorded:
+                entry = self._unrecorded.pop(0)
+                await self._record_officer_action(entry, round_no, len(review.actions))
+            if self._review_outcome is not None:
+                return self._review_outcome
+
+    async def _record_officer_action(self, e: OfficerDecision, round_no: int, n: int) -> None:
+        rec = self._state.recommendation
+        step = f"officer-{round_no}-{n}-{e.officer_id}-{e.action}"
+        await self._evidence(EvidenceInput(
+            application_id=self._inp.application_id, step=step, stage="in_review", actor=e.officer_id,
+            at=e.at, inputs={"decision_input": rec.inputs_sha256 if rec else ""},
+            model_version=rec.model_version if rec else None, policy_version=rec.policy_version if rec else None,
+            outcome=e.action, reasons=[{"code": c, "text": ""} for c in e.reason_codes],
+            details={"comment_sha256_only": False, "comment": e.comment, "role": e.role, "amount": e.amount,
+                     "saw_score": e.saw_score, "saw_grade": e.saw_grade, "recommended": rec.outcome if rec else None},
+        ))
+        await self._persist(OutcomeInput(application_id=self._inp.application_id, step=step, stage="in_review",
+                                         status="in_review", officer_decision=e))
+
+    async def _offer(self, d: Decision, round_no: int, decided_by: list[str]) -> ApplicationStatus:
+        view = self._view(d, "counteroffer", decided_by)
+        view.credit_limit = d.counteroffer_amount or d.credit_limit
+        self._state.decision = view
+        self._offer_response = None
+        self._set_stage("counteroffered")
+        await self._persist(OutcomeInput(application_id=self._inp.application_id, step=f"offer-{round_no}",
+                                         stage="counteroffered", status="counteroffered",
+                                         decision=view.model_dump(mode="json"), notice_kind="counteroffer",
+                                         notice=view.model_dump(mode="json")))
+        try:
+            await workflow.wait_condition(lambda: self._offer_response is not None,
+                                          timeout=timedelta(days=self._inp.info_request_days),
+                                          timeout_summary="offer expiry")
+        except asyncio.TimeoutError:
+            self._offer_response = OfferResponse(accept=False, by="expired")
+        resp = self._offer_response
+        assert resp is not None
+        await self._evidence(EvidenceInput(
+            application_id=self._inp.application_id, step=f"offer-response-{round_no}", stage="counteroffered",
+            actor=resp.by, at=workflow.now(), outcome="accepted" if resp.accept else "rejected",
+            policy_version=d.policy_version, model_version=d.model_version))
+        if resp.accept:
+            return await self._finish_approved(d, decided_by, round_no, counteroffer=True)
+        view.outcome = "counteroffer"
+        self._state.decision = view
+        return await self._finish("declined", "offer_rejected" if resp.by != "expired" else "offer_expired",
+                                  round_no, view)
+
+    # ------------------------------------------------------------------ endings
+    async def _finish_approved(self, d: Decision, decided_by: list[str], round_no: int,
+                               counteroffer: bool = False) -> ApplicationStatus:
+        view = self._view(d, "approve", decided_by)
+        if counteroffer and d.counteroffer_amount:
+            view.credit_limit = d.counteroffer_amount
+        status = await self._finish("approved", "approved", round_no, view)
+        child_id = f"credit-line-{self._inp.application_id}"
+        await workflow.start_child_workflow(
+            "CreditLineWorkflow",
+            {"application_id": self._inp.application_id, "product": self._inp.product,
+             "currency": self._inp.currency, "credit_limit": view.credit_limit or 0.0, "grade": view.grade,
+             "score": view.score, "opened_on": workflow.now().date().isoformat()},
+            id=child_id, task_queue=workflow.info().task_queue,
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )
+        self._state.credit_line_workflow_id = child_id
+        return status
+
+    async def _finish_declined(self, reasons: list, actor: str, round_no: int, d: Decision) -> ApplicationStatus:
+        return await self._finish_declined_raw([r.model_dump() for r in reasons][:4], [actor], round_no, d)
+
+    async def _finish_declined_raw(self, reasons: list[dict], decided_by: list[str], round_no: int,
+                                   d: Decision) -> ApplicationStatus:
+        view = self._view(d, "decline", decided_by)
+        view.reasons = reasons[:4]
+        view.plans = []
+        view.credit_limit = None
+        return await self._finish("declined", "declined", round_no, view)
+
+    async def _finish_incomplete(self, round_no: int) -> ApplicationStatus:
+        self._state.decision = None
+        notice = {"missing": self._state.info_requested,
+                  "text": "Your application was closed because the requested information did not arrive "
+                          "before the deadline. You may apply again at any time."}
+        await self._evidence(EvidenceInput(
+            application_id=self._inp.application_id, step=f"final-{round_no}", stage="withdrawn_incomplete",
+            actor="info_request_timer", at=workflow.now(), outcome="withdrawn_incomplete",
+            details={"missing": self._state.info_requested}))
+        self._set_stage("withdrawn_incomplete")
+        await self._persist(OutcomeInput(application_id=self._inp.application_id, step=f"final-{round_no}",
+                                         stage="withdrawn_incomplete", status="withdrawn_incomplete",
+                                         notice_kind="incomplete_application", notice=notice))
+        return self._state
+
+    async def _finish(self, stage: str, status: str, round_no: int, view: FinalDecisionView) -> ApplicationStatus:
+        self._state.decision = view
+        await self._evidence(EvidenceInput(
+            application_id=self._inp.application_id, step=f"final-{round_no}", stage=stage,
+            actor=",".join(view.decided_by) if isinstance(view.decided_by, list) else view.decided_by,
+            at=workflow.now(), outcome=status, policy_version=view.policy_version, model_version=view.model_version,
+            reasons=view.reasons,
+            inputs={"decision_input": self._state.recommendation.inputs_sha256 if self._state.recommendation else ""},
+            details={"grade": view.grade, "credit_limit": view.credit_limit}))
+        self._state.status = status
+        self._set_stage(stage)
+        await self._persist(OutcomeInput(application_id=self._inp.application_id, step=f"final-{round_no}",
+                                         stage=stage, status=status, decision=view.model_dump(mode="json"),
+                                         notice_kind=f"decision_{status}", notice=view.model_dump(mode="json")))
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self._state
+
+    def _view(self, d: Decision, outcome: str, decided_by: list[str]) -> FinalDecisionView:
+        return FinalDecisionView(
+            outcome=outcome, grade=d.grade, score=d.score, pd=d.pd, credit_limit=d.credit_limit,
+            currency=d.currency, plans=[p.model_dump() for p in d.plans],
+            reasons=[r.model_dump() for r in d.reasons][:4],
+            decided_by="auto" if decided_by == ["auto"] else decided_by,
+            policy_version=d.policy_version, model_version=d.model_version,
+            counteroffer_amount=d.counteroffer_amount, counteroffer_term_months=d.counteroffer_term_months,
+        )
+
+    # ------------------------------------------------------------------ helpers
+    async def _evidence(self, e: EvidenceInput) -> None:
+        await workflow.execute_activity("record_evidence", e, start_to_close_timeout=timedelta(seconds=30),
+                                        retry_policy=STORE_RETRY)
+
+    async def _persist(self, o: OutcomeInput) -> None:
+        await workflow.execute_activity("record_outcome", o, start_to_close_timeout=timedelta(seconds=30),
+                                        retry_policy=STORE_RETRY)
+
+    def _open_review(self) -> ReviewTask:
+        if self._state.stage != "in_review" or self._state.review is None or self._review_outcome is not None:
+            raise _reject("conflict", f"no open review task (stage is {self._state.stage})")
+        return self._state.review
+
+    @staticmethod
+    def _check_staff_and_queue(role: str, queue: str) -> None:
+        if role not in STAFF_ROLES:
+            raise _reject("forbidden", "only credit officers can work review tasks")
+        if queue not in QUEUES_FOR_ROLE[role]:
+            raise _reject("forbidden", f"role {role} may not work the {queue} queue")
+
+    def _set_stage(self, stage: str) -> None:
+        self._state.stage = stage  # type: ignore[assignment]
+        if stage not in ("approved", "declined", "withdrawn_incomplete"):
+            self._state.status = stage
+        self._upsert()
+
+    def _upsert(self) -> None:
+        review = self._state.review if self._state.stage == "in_review" else None
+        rec = self._state.recommendation
+        updates: list[SearchAttributeUpdate] = [
+            sa.CREDIT_STAGE.value_set(self._state.stage),
+            sa.CREDIT_PRODUCT.value_set(self._inp.product),
+            sa.CREDIT_AMOUNT.value_set(float(self._inp.requested_amount)),
+            sa.CREDIT_QUEUE.value_set(review.queue) if review else sa.CREDIT_QUEUE.value_unset(),
+            sa.CREDIT_ASSIGNEE.value_set(review.assignee) if review and review.assignee
+            else sa.CREDIT_ASSIGNEE.value_unset(),
+            sa.CREDIT_SLA_DUE_AT.value_set(review.sla_due_at) if review else sa.CREDIT_SLA_DUE_AT.value_unset(),
+        ]
+        if rec is not None and rec.grade:
+            updates.append(sa.CREDIT_GRADE.value_set(rec.grade))
+        if self._state.decision is not None and self._state.stage in ("approved", "declined", "counteroffered"):
+            updates.append(sa.CREDIT_OUTCOME.value_set(self._state.stage))
+        workflow.upsert_search_attributes(updates)
