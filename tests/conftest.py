@@ -163,3 +163,37 @@ async def worker(temporal_env, settings: Settings, db, nlp_url: str, task_queue:
 
 def run(coro):  # type: ignore[no-untyped-def]
     return asyncio.get_event_loop().run_until_complete(coro)
+
+
+@pytest.fixture
+def api_url(temporal_env, worker, settings: Settings, db) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The real API (uvicorn on loopback) wired to the session's Temporal server, this test's
+    database and a worker on this test's task queue."""
+    from creditflow.api.app import create_app
+
+    port = free_port()
+    server = _Server(create_app(settings, temporal=temporal_env.client, db=db), port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def tokens(settings: Settings) -> dict[str, str]:
+    from creditflow.demo import demo_tokens
+    from creditflow.security.tokens import TokenService
+
+    out = demo_tokens(settings)
+    ts = TokenService(settings)
+    out["admin"] = ts.issue("demo-admin", "admin")
+    out["applicant2"] = ts.issue("other-applicant", "applicant")
+    out["senior2"] = ts.issue("demo-senior-2", "senior_officer")
+    return out

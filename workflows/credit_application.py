@@ -10,6 +10,7 @@ validators here stay deterministic.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -20,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from creditflow.decision.contract import Decision, DocumentFacts
     from creditflow.nlp.contract import RiskSignal
     from workflows import search_attributes as sa
+    from workflows.credit_line_types import CreditLineInput
     from workflows.credit_application_types import (
         AnalyzeDocumentInput,
         ApplicationInput,
@@ -391,7 +393,8 @@ class CreditApplicationWorkflow:
             at=e.at, inputs={"decision_input": rec.inputs_sha256 if rec else ""},
             model_version=rec.model_version if rec else None, policy_version=rec.policy_version if rec else None,
             outcome=e.action, reasons=[{"code": c, "text": ""} for c in e.reason_codes],
-            details={"comment_sha256_only": False, "comment": e.comment, "role": e.role, "amount": e.amount,
+            details={"comment_sha256": hashlib.sha256(e.comment.encode()).hexdigest(), "role": e.role,
+                     "amount": e.amount,
                      "saw_score": e.saw_score, "saw_grade": e.saw_grade, "recommended": rec.outcome if rec else None},
         ))
         await self._persist(OutcomeInput(application_id=self._inp.application_id, step=step, stage="in_review",
@@ -436,9 +439,10 @@ class CreditApplicationWorkflow:
         child_id = f"credit-line-{self._inp.application_id}"
         await workflow.start_child_workflow(
             "CreditLineWorkflow",
-            {"application_id": self._inp.application_id, "product": self._inp.product,
-             "currency": self._inp.currency, "credit_limit": view.credit_limit or 0.0, "grade": view.grade,
-             "score": view.score, "opened_on": workflow.now().date().isoformat()},
+            CreditLineInput(application_id=self._inp.application_id, product=self._inp.product,
+                            currency=self._inp.currency, credit_limit=max(view.credit_limit or 0.0, 0.01),
+                            grade=view.grade or "C", score=float(view.score or 0.0),
+                            opened_on=workflow.now().date()),
             id=child_id, task_queue=workflow.info().task_queue,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )

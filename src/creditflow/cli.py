@@ -67,7 +67,7 @@ def api(host: Optional[str] = None, port: Optional[int] = None) -> None:
 
     upgrade(settings)
     uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, log_config=None)
 
 
 @app.command()
@@ -81,7 +81,7 @@ def nlp(host: Optional[str] = None, port: Optional[int] = None) -> None:
     settings = get_settings()
     configure_logging("nlp")
     uvicorn.run(create_app(), host=host or settings.nlp_host, port=port or settings.nlp_port,
-                log_level="warning", access_log=False)
+                log_level="warning", access_log=False, log_config=None)
 
 
 @app.command()
@@ -176,12 +176,10 @@ def ledger_prove(application_id: str) -> None:
 
     settings = get_settings()
     log = EvidenceLog(Database(settings.db_url), settings)
-    records = log.records_for(application_id)
-    if not records:
+    bundle = log.evidence_bundle(application_id)
+    if not bundle.get("records"):
         _fail(f"no evidence records for application {application_id!r}", code=1)
-    head = log.latest_head()
-    typer.echo(json.dumps({"tree_head": head.model_dump(mode="json"),
-                           "records": [r.model_dump(mode="json") for r in records]}, indent=2))
+    typer.echo(json.dumps(bundle, indent=2, default=str))
 
 
 @policy_app.command("simulate")

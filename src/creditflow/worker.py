@@ -34,7 +34,7 @@ def build_worker(client: Client, settings: Settings, db: Database, task_queue: s
         task_queue=task_queue or settings.task_queue,
         workflows=workflows_list(),
         activities=activities_list(settings, db),
-        activity_executor=ThreadPoolExecutor(max_workers=16),
+        activity_executor=ThreadPoolExecutor(max_workers=32),
         max_concurrent_activities=32,
     )
 

@@ -35,10 +35,12 @@ async def test_clear_cut_application_is_approved_automatically(temporal_env, wor
         assert any(n.kind == "decision_approved" for n in repo.notices_for(s, app_id))
     from creditflow.ledger.log import EvidenceLog
 
-    records = EvidenceLog(db, settings).records_for(app_id)
-    stages = [r.model_dump()["record"]["stage"] if "record" in r.model_dump() else r.model_dump().get("stage")
-              for r in records]
+    bundle = EvidenceLog(db, settings).evidence_bundle(app_id)
+    stages = [r["stage"] for r in bundle["records"]]
     assert "policy" in stages and "approved" in stages
+    auto = next(r for r in bundle["records"] if r["stage"] == "policy")
+    inputs = auto["record"]["inputs"]
+    assert any(k.startswith("document:") for k in inputs) and "features" in inputs
     assert verify_log(db, settings).ok
     assert result.credit_line_workflow_id == f"credit-line-{app_id}"
 

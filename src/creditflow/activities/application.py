@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from typing import Any
 
 import httpx
@@ -30,6 +31,9 @@ from workflows.credit_application_types import (
     NotesResult,
     OutcomeInput,
 )
+
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _sha256_json(obj: Any) -> str:
@@ -167,7 +171,7 @@ class ApplicationActivities:
         key = f"{info.workflow_id}:{e.step}"
         entry = EvidenceEntry(
             idempotency_key=key, application_id=e.application_id, stage=e.stage, actor=e.actor,
-            recorded_at=e.at, inputs=e.inputs, model_version=e.model_version, policy_version=e.policy_version,
+            recorded_at=e.at, inputs={k: v for k, v in e.inputs.items() if _HEX64.match(v or "")}, model_version=e.model_version, policy_version=e.policy_version,
             outcome=e.outcome, reasons=e.reasons, details=e.details,
         )
         rec = await asyncio.to_thread(self.ledger.append, entry)

@@ -8,6 +8,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from creditflow.api.middleware import install_hardening
 from creditflow.api.problems import install_problem_handlers
 from creditflow.config import Settings, get_settings
 from creditflow.security.tokens import TokenService
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
         app.include_router(console.router)
     except ImportError:
         pass
+    install_hardening(app, settings)
     return app

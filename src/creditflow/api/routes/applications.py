@@ -268,8 +268,4 @@ async def evidence(application_id: str, request: Request, principal: PrincipalDe
     from creditflow.ledger.log import EvidenceLog
 
     log = EvidenceLog(request.app.state.db, request.app.state.settings)
-    records = await asyncio.to_thread(log.records_for, application_id)
-    head = await asyncio.to_thread(log.latest_head)
-    return {"application_id": application_id,
-            "tree_head": head.model_dump(mode="json") if hasattr(head, "model_dump") else head,
-            "records": [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in records]}
+    return await asyncio.to_thread(log.evidence_bundle, application_id)
