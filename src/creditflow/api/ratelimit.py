@@ -13,6 +13,10 @@ configured one; production with replicas should keep the buckets in a shared sto
 with a Lua token-bucket script, or the gateway's limiter) behind the same `RateLimiter.hit`
 interface.
 
+Each subject has one bucket per endpoint group (create, documents, submit), all sized in
+"applications": with the defaults an applicant may create 60 applications at once and 120
+a minute after that, upload 4 documents per application and submit each of them.
+
 Configuration: environment `CREDITFLOW_RATE_LIMIT_PER_MINUTE` (default 120),
 `CREDITFLOW_RATE_LIMIT_BURST` (default 60), `CREDITFLOW_RATE_LIMIT_ENABLED` (default true),
 or at run time by replacing `app.state.rate_limiter` with another `RateLimiter`.
@@ -127,14 +131,37 @@ def retry_after_header(seconds: float) -> str:
     return str(max(1, math.ceil(seconds)))
 
 
-# The submission endpoints (method, path pattern). Paths are matched on the raw request
-# path, before routing, so the limiter answers without touching the database.
-LIMITED_ROUTES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("POST", re.compile(r"^/v1/applications/?$")),
-    ("POST", re.compile(r"^/v1/applications/[^/]+/documents/?$")),
-    ("POST", re.compile(r"^/v1/applications/[^/]+/submit/?$")),
+# Documents an application normally needs (3 required + 1 spare): the upload bucket holds
+# that many uploads per application-sized token, so "N applications per minute" stays true
+# for an applicant who creates, uploads and submits each one.
+DOCUMENTS_PER_APPLICATION = 4
+
+
+@dataclass(frozen=True)
+class LimitedRoute:
+    method: str
+    pattern: re.Pattern[str]
+    group: str  # each group has its own bucket per subject
+    cost: float  # tokens one request takes
+
+
+# The submission endpoints. Paths are matched on the raw request path, before routing, so
+# the limiter answers without touching the database.
+LIMITED_ROUTES: tuple[LimitedRoute, ...] = (
+    LimitedRoute("POST", re.compile(r"^/v1/applications/?$"), "create", 1.0),
+    LimitedRoute("POST", re.compile(r"^/v1/applications/[^/]+/documents/?$"), "documents",
+                 1.0 / DOCUMENTS_PER_APPLICATION),
+    LimitedRoute("POST", re.compile(r"^/v1/applications/[^/]+/submit/?$"), "submit", 1.0),
 )
 
 
+def limited_route(method: str, path: str) -> LimitedRoute | None:
+    """The rate-limited route a request belongs to, if any."""
+    for route in LIMITED_ROUTES:
+        if method == route.method and route.pattern.match(path):
+            return route
+    return None
+
+
 def is_limited(method: str, path: str) -> bool:
-    return any(method == m and pattern.match(path) for m, pattern in LIMITED_ROUTES)
+    return limited_route(method, path) is not None

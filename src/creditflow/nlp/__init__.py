@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from creditflow.nlp.pipeline import Pipeline
 
 __all__ = ["Analysis", "AnalyzeRequest", "TextTooLarge", "analyze", "analyze_many", "get_pipeline",
-           "model_version", "pipeline_loaded"]
+           "model_version", "pipeline_loaded", "warm_up"]
 
 _PIPELINE: "Pipeline | None" = None
 _LOCK = threading.Lock()
@@ -35,6 +35,18 @@ def get_pipeline() -> "Pipeline":
                 _PIPELINE = Pipeline()
                 LOAD_COUNT += 1
     return _PIPELINE
+
+
+def warm_up(encoder: bool = True) -> None:
+    """Load the pipeline and (by default) the sentence encoder now, not on the first unsure document.
+
+    The NLP service calls this at startup so no request pays the ~10 s torch/transformers import.
+    """
+    get_pipeline()
+    if encoder:
+        from creditflow.nlp.encoder import get_encoder
+
+        get_encoder()
 
 
 def pipeline_loaded() -> bool:

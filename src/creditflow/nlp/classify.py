@@ -70,10 +70,13 @@ class DocTypeClassifier:
     def classify(self, text: str) -> Classification:
         return self.classify_many([text])[0]
 
-    def classify_many(self, texts: list[str]) -> list[Classification]:
+    def classify_many(self, texts: list[str], scores: list[dict[str, float] | None] | None = None
+                      ) -> list[Classification]:
+        """Classify a batch; `scores` may carry already computed keyword scores (same spec)."""
         results: list[Classification | None] = []
         unsure: list[int] = []
-        all_scores = [self.rule_scores(t) for t in texts]
+        given = scores or [None] * len(texts)
+        all_scores = [g if g else self.rule_scores(t) for t, g in zip(texts, given)]
         for i, scores in enumerate(all_scores):
             ranked = sorted(scores.items(), key=lambda kv: -kv[1])
             (best, s1), (_, s2) = ranked[0], ranked[1]

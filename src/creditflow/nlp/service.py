@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, preload: bool = True) -> Fas
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if preload:
-            await run_in_threadpool(nlp.get_pipeline)
+            await run_in_threadpool(nlp.warm_up)
         yield
 
     app = FastAPI(title="creditflow NLP", version=nlp.model_version(), lifespan=lifespan)

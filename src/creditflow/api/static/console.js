@@ -265,6 +265,7 @@
       case 413: return "Too large: the request is bigger than the server accepts.";
       case 415: return `Unsupported request: ${detail}`;
       case 422: return `Not accepted: ${[detail, errs].filter(Boolean).join(" ")}`.trim();
+      case 503: return `The service is unavailable, nothing was changed: ${detail || "try again in a moment."}`;
       default:
         if (status >= 500) {
           return "The server had a problem and nothing was changed. Try again in a moment"
@@ -356,6 +357,7 @@
 
   async function loadInbox(focus) {
     show("inbox");
+    if (focus) $("inbox-title").focus();
     const q = $("queue-filter").value;
     const path = "/v1/review/tasks" + (q ? `?queue=${encodeURIComponent(q)}` : "");
     let data;
@@ -382,7 +384,6 @@
     $("inbox-empty").hidden = items.length > 0;
     $("inbox-table").hidden = items.length === 0;
     say(`${items.length} open task${items.length === 1 ? "" : "s"}.`);
-    if (focus) $("inbox-title").focus();
   }
 
   function kv(dl, label, value) {
@@ -563,13 +564,13 @@
       const type = (a && a.doc_type) || d.doc_type || "unclassified";
       const conf = a && a.doc_type_confidence ? ` (confidence ${Math.round(a.doc_type_confidence * 100)}%)` : "";
       const section = el("section", { class: "doc", "aria-labelledby": `doc-${i}-title`, "data-doc-type": type },
-        el("h3", { id: `doc-${i}-title` }, `Document ${i + 1}: ${humanise(type)}`),
+        el("h4", { id: `doc-${i}-title` }, `Document ${i + 1}: ${humanise(type)}`),
         el("p", { class: "muted" }, `${d.media_type || ""} · ${d.status || ""}${conf} · id ${d.document_id}`));
       if (!a) section.appendChild(el("p", { class: "muted" }, "Not analysed yet."));
       else section.appendChild(fieldsTable(d.text, a));
       if (typeof d.text === "string") {
         append(section, [protectedList(d.text, a)]);
-        section.appendChild(el("h4", {}, "Text with findings"));
+        section.appendChild(el("h5", {}, "Text with findings"));
         section.appendChild(renderHighlighted(d.text, a));
       } else {
         section.appendChild(el("p", { class: "muted" }, "The document text is not available."));
@@ -696,6 +697,8 @@
 
   async function loadTask(id, focus) {
     show("task");
+    $("task-title").textContent = `Application ${id}`;
+    if (focus) $("task-title").focus();
     if (state.taskId !== id) {
       resetDecisionForm();
       state.taskId = id;
@@ -708,7 +711,6 @@
       return null;
     }
     renderTask(data);
-    if (focus) $("task-title").focus();
     return data;
   }
 
@@ -858,7 +860,10 @@
     }
     input.value = "";
     await route(true);
-    say(`Signed in as ${state.who.sub} (${state.who.role}). ` + $("messages").textContent);
+    // Prepend the greeting without clearing an error the first view may have reported.
+    if (state.who) {
+      $("messages").textContent = `Signed in as ${state.who.sub} (${state.who.role}). ` + $("messages").textContent;
+    }
   }
 
   async function start() {

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 from creditflow.nlp.contract import ProtectedAttribute
 from creditflow.nlp.signals.data import SignalData, cached_data
-from creditflow.nlp.signals.patterns import TermSet, drop_overlaps
+from creditflow.nlp.signals.patterns import Scanner, TermSet, drop_overlaps
 
 
 @dataclass(frozen=True)
@@ -34,15 +34,19 @@ class ProtectedDetector:
                 sets.append(TermSet.build(spec.case_sensitive, 0))
             cats.append(_Category(name, tuple(sets)))
         self._cats = tuple(cats)
+        self._owner = [c.name for c in cats for _ in c.sets]
+        self._scanner = Scanner([ts for c in cats for ts in c.sets])
 
     def find(self, text: str) -> list[ProtectedAttribute]:
         """All mentions; overlapping mentions of one category merge into the longest."""
         out: list[ProtectedAttribute] = []
-        for cat in self._cats:
-            spans = [(s, e, 0) for ts in cat.sets for s, e in ts.finditer(text)]
+        by_cat: dict[str, list[tuple[int, int, int]]] = {}
+        for name, spans in zip(self._owner, self._scanner.scan(text)):
+            by_cat.setdefault(name, []).extend((s, e, 0) for s, e in spans)
+        for name, spans in by_cat.items():
             for i in drop_overlaps(spans):
                 s, e, _ = spans[i]
-                out.append(ProtectedAttribute(category=cat.name, start=s, end=e))  # type: ignore[arg-type]
+                out.append(ProtectedAttribute(category=name, start=s, end=e))  # type: ignore[arg-type]
         out.sort(key=lambda p: (p.start, p.end, p.category))
         return out
 

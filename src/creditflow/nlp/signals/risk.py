@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 from creditflow.nlp.contract import Evidence, RiskSignal
 from creditflow.nlp.signals.data import SignalData, cached_data
-from creditflow.nlp.signals.patterns import TermSet, drop_overlaps, term_source
-from creditflow.nlp.signals.segment import Segmented, segment
+from creditflow.nlp.signals.patterns import Scanner, TermSet, candidates, drop_overlaps, overlaps_any, term_source
+from creditflow.nlp.signals.segment import segment
 
 _POLARITY_RANK = {"NEGATED": 0, "HYPOTHETICAL": 1, "HISTORICAL": 2}
 _POLARITY_NAME = {"NEGATED": "negated", "HYPOTHETICAL": "hypothetical", "HISTORICAL": "historical"}
@@ -85,30 +86,42 @@ class RiskDetector:
             else:
                 cues.append(_CueSet(rule.category, rule.direction, rule.max_scope, back, TermSet.build(rule.terms)))
         self._cues = tuple(cues)
+        # one scanner for the targets (+ their vetoes), one for the cues (only run when a target hit)
+        self._target_scanner = Scanner([t.terms for t in self._targets])
+        self._exclude_index = [i for i, t in enumerate(self._targets) if t.exclude is not None]
+        self._exclude_scanner = Scanner([self._targets[i].exclude for i in self._exclude_index])  # type: ignore[misc]
+        self._cue_index = [i for i, c in enumerate(self._cues) if c.terms is not None]
+        self._cue_scanner = Scanner([self._cues[i].terms for i in self._cue_index])  # type: ignore[misc]
 
     # -------------------------------------------------------------- matching
-    def targets(self, text: str) -> list[Hit]:
+    def targets(self, text: str, starts: list[int] | None = None) -> list[Hit]:
+        starts = candidates(text) if starts is None else starts
+        found = self._target_scanner.scan(text, starts)
+        if not any(found):
+            return []
+        vetoes: dict[int, list[tuple[int, int]]] = {}
+        if self._exclude_index:
+            for i, spans in zip(self._exclude_index, self._exclude_scanner.scan(text, starts)):
+                vetoes[i] = spans
         hits: list[Hit] = []
-        for ts in self._targets:
-            found = ts.terms.finditer(text)
-            if not found:
-                continue
-            vetoes = ts.exclude.finditer(text) if ts.exclude is not None else []
-            for s, e in found:
-                if any(s < ve and vs < e for vs, ve in vetoes):
+        for i, spans in enumerate(found):
+            ts = self._targets[i]
+            for s, e in spans:
+                if any(s < ve and vs < e for vs, ve in vetoes.get(i, ())):
                     continue
                 hits.append(Hit(s, e, ts.code, severity=ts.severity))
         kept = drop_overlaps([(h.start, h.end, i) for i, h in enumerate(hits)])
         return [hits[i] for i in kept]
 
-    def cues(self, text: str, reference_year: int) -> list[Hit]:
+    def cues(self, text: str, reference_year: int, starts: list[int] | None = None) -> list[Hit]:
+        starts = candidates(text) if starts is None else starts
         hits: list[Hit] = []
+        for i, spans in zip(self._cue_index, self._cue_scanner.scan(text, starts)):
+            cs = self._cues[i]
+            for s, e in spans:
+                hits.append(Hit(s, e, cs.category, direction=cs.direction, max_scope=cs.max_scope,
+                                max_scope_backward=cs.max_scope_backward))
         for cs in self._cues:
-            if cs.terms is not None:
-                for s, e in cs.terms.finditer(text):
-                    hits.append(Hit(s, e, cs.category, direction=cs.direction, max_scope=cs.max_scope,
-                                    max_scope_backward=cs.max_scope_backward))
-                continue
             for rx in cs.year_rxs:
                 for m in rx.finditer(text):
                     if reference_year - int(m.group("year")) >= cs.min_years_ago:
@@ -118,33 +131,41 @@ class RiskDetector:
 
     # -------------------------------------------------------------- ConText
     def find(self, text: str, kind: str = "note", reference_year: int | None = None) -> list[RiskSignal]:
-        targets = self.targets(text)
+        starts = candidates(text)
+        targets = self.targets(text, starts)
         if not targets:
             return []  # the common case costs only the target scans
         year = reference_year if reference_year is not None else _dt.date.today().year
-        all_cues = self.cues(text, year)
+        all_cues = _merge_same_span(self.cues(text, year, starts))
         resolved = [all_cues[i] for i in drop_overlaps([(c.start, c.end, i) for i, c in enumerate(all_cues)])]
+        t_starts = [t.start for t in targets]  # targets are disjoint and in text order
+        t_ends = [t.end for t in targets]
         # a cue overlapping a target is part of the concept ("employer did not respond")...
-        cues = [c for c in resolved if c.label != "PSEUDO"
-                and not any(c.start < t.end and t.start < c.end for t in targets)]
+        cues = [c for c in resolved if c.label != "PSEUDO" and not overlaps_any(c.start, c.end, t_starts, t_ends)]
         # ...except a hedge inside it ("the pay stub might be altered"), which makes it hypothetical
-        inner_hedges = [c for c in resolved if c.label == "HYPOTHETICAL"
-                        and any(t.start < c.start and c.end <= t.end for t in targets)]
+        hedged = {i for c in resolved if c.label == "HYPOTHETICAL"
+                  for i in [bisect_right(t_starts, c.start) - 1]
+                  if i >= 0 and targets[i].start < c.start and c.end <= targets[i].end}
         seg = segment(text, kind)
-        tok_cues = [(c, *seg.token_span(c.start, c.end)) for c in cues]
-        terminators = [(a, b) for c, a, b in tok_cues if c.label == "TERMINATE"]
-        applicant_marks = [(a, b) for c, a, b in tok_cues if c.label in ("APPLICANT", "TERMINATE")]
+        # cues bucketed by sentence: scopes never cross a sentence, so long documents stay linear
+        by_sent: dict[int, list[tuple[Hit, int, int]]] = {}
+        for c in cues:
+            c0, c1 = seg.token_span(c.start, c.end)
+            by_sent.setdefault(seg.sent[c0], []).append((c, c0, c1))
 
         out: list[RiskSignal] = []
         seen: set[tuple[str, str, str, str]] = set()
-        for t in targets:
+        for ti, t in enumerate(targets):
             t0, t1 = seg.token_span(t.start, t.end)
             s0, s1 = seg.sentence_bounds(t0)
+            sent_cues = by_sent.get(seg.sent[t0], [])
+            terminators = [(a, b) for c, a, b in sent_cues if c.label == "TERMINATE"]
+            applicant_marks = [(a, b) for c, a, b in sent_cues if c.label in ("APPLICANT", "TERMINATE")]
             role = False
             best: tuple[int, int, str] | None = None  # (distance, rank, category)
             third = False
-            for c, c0, c1 in tok_cues:
-                if c.label in ("TERMINATE", "APPLICANT", "PSEUDO") or not (s0 <= c0 < s1):
+            for c, c0, c1 in sent_cues:
+                if c.label in ("TERMINATE", "APPLICANT", "PSEUDO"):
                     continue
                 stops = applicant_marks if c.label == "THIRD_PARTY" else terminators
                 dist = _distance(c, c0, c1, t0, t1, s0, s1, stops)
@@ -160,7 +181,7 @@ class RiskDetector:
                         best = key
             if role:
                 continue
-            if any(t.start < h.start and h.end <= t.end for h in inner_hedges):
+            if ti in hedged:
                 best = (0, _POLARITY_RANK["HYPOTHETICAL"], "HYPOTHETICAL")
             polarity = _POLARITY_NAME[best[2]] if best else "affirmed"
             subject = "third_party" if third else "applicant"
@@ -174,6 +195,23 @@ class RiskDetector:
                 evidence=Evidence(text=text[t.start:t.end], start=t.start, end=t.end),
             ))
         return out
+
+
+def _merge_same_span(cues: list[Hit]) -> list[Hit]:
+    """One cue per (span, category): a forward and a backward rule matching the same words
+    ("0" in "no. 0 items" vs "NSF items   0") make one bidirectional cue."""
+    merged: dict[tuple[int, int, str], Hit] = {}
+    for c in cues:
+        key = (c.start, c.end, c.label)
+        prev = merged.get(key)
+        if prev is None:
+            merged[key] = c
+        elif prev.direction != c.direction:
+            fwd = prev if prev.direction == "forward" else c
+            bwd = c if fwd is prev else prev
+            merged[key] = Hit(c.start, c.end, c.label, direction="bidirectional", max_scope=fwd.max_scope,
+                              max_scope_backward=bwd.max_scope_backward or bwd.max_scope)
+    return list(merged.values())
 
 
 def _distance(c: Hit, c0: int, c1: int, t0: int, t1: int, s0: int, s1: int,

@@ -10,11 +10,12 @@ sentence keeps its scope.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
 import spacy
+from spacy.attrs import IDX, IS_SPACE, LENGTH, SENT_START
 from spacy.language import Language
 
 _NOTE_BREAK = re.compile(r"\n[ \t]*(?:\n|[-*•·▪–]|\d+[.)]|[A-Z])")
@@ -48,14 +49,9 @@ class Segmented:
         return first, max(last + 1, first + 1)
 
     def sentence_bounds(self, token: int) -> tuple[int, int]:
+        """Token range [first, last+1) of the sentence holding `token`."""
         sid = self.sent[token]
-        lo = token
-        while lo > 0 and self.sent[lo - 1] == sid:
-            lo -= 1
-        hi = token + 1
-        while hi < len(self.sent) and self.sent[hi] == sid:
-            hi += 1
-        return lo, hi
+        return bisect_left(self.sent, sid), bisect_right(self.sent, sid)
 
 
 def segment(text: str, kind: str = "note") -> Segmented:
@@ -69,16 +65,20 @@ def segment(text: str, kind: str = "note") -> Segmented:
     sent: list[int] = []
     sid = 0
     last_end = 0
-    for tok in doc:
-        if tok.is_space:
+    pending = False  # a sentence start fell on a whitespace token
+    # to_array avoids creating a Python Token object per token (the main cost of this step)
+    rows = doc.to_array([IDX, LENGTH, IS_SPACE, SENT_START]).astype("int64").tolist() if len(doc) else []
+    for idx, length, is_space, sent_start in rows:
+        if is_space:
+            pending = pending or sent_start == 1
             continue
-        s = tok.idx
-        if starts and (tok.is_sent_start or any(b in breaks for b in range(last_end, s))):
+        if starts and (sent_start == 1 or pending or any(b in breaks for b in range(last_end, idx))):
             sid += 1
-        starts.append(s)
-        ends.append(s + len(tok.text))
+        pending = False
+        starts.append(idx)
+        ends.append(idx + length)
         sent.append(sid)
-        last_end = s + len(tok.text)
+        last_end = idx + length
     if not starts:
         starts, ends, sent = [0], [0], [0]
     return Segmented(starts=starts, ends=ends, sent=sent)

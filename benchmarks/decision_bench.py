@@ -1,0 +1,86 @@
+"""Decision throughput in one process; prints JSON.
+
+Two figures: `core_per_s` = scorecard + policy rules + pricing (4 plans) on pre-built facts, the
+brief's measure; `decide_per_s` = the full `decide()` (cross-checks, features, hashing, Decision
+model). Inputs vary (amount, term, income, savings) so no cache can help.
+Run: python benchmarks/decision_bench.py [N]
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from datetime import date
+
+
+def main(n: int = 3000) -> dict[str, float]:
+    from creditflow.decision import pricing
+    from creditflow.decision.contract import DecisionInput, DocumentFacts
+    from creditflow.decision.engine import decide, load_scorecard_cached, signal_facts
+    from creditflow.decision.policy import load_policy
+    from creditflow.decision.scorecard import DEFAULT_POINTS
+
+    rng = random.Random(1)
+    pol = load_policy("consumer_installment")
+    sc = load_scorecard_cached(DEFAULT_POINTS)
+    inputs = []
+    for i in range(n):
+        income = rng.choice([2500, 4000, 6000, 9000])
+        app = dict(full_name="Jane Smith", date_of_birth="1985-04-02", email="j@x.org", phone="5", address="a",
+                   employment_status="employed", employer_name="A", employment_years=rng.uniform(0, 15),
+                   monthly_income=income, monthly_debt_payments=rng.uniform(0, 800), housing=rng.choice(["own", "rent"]),
+                   checking_balance=rng.choice([None, 50.0, 500.0]), savings_balance=rng.uniform(0, 3000),
+                   credit_history=rng.choice(["existing_paid", "critical", "delayed_before"]), existing_credits=1,
+                   dependents=0)
+        docs = [DocumentFacts(document_id="i", sha256="a" * 64, doc_type="id_document",
+                              fields={"full_name": "Jane Smith", "expiry_date": "2030-01-01"}),
+                DocumentFacts(document_id="p", sha256="b" * 64, doc_type="pay_stub",
+                              fields={"employee_name": "Jane Smith", "monthly_gross_income": income}),
+                DocumentFacts(document_id="b", sha256="c" * 64, doc_type="bank_statement",
+                              fields={"account_holder": "Jane Smith"})]
+        inputs.append(DecisionInput(application_id=f"b{i}", product="consumer_installment",
+                                    requested_amount=float(rng.randrange(500, 30000, 50)),
+                                    term_months=rng.choice([6, 12, 24, 36]), purpose="used car", applicant=app,
+                                    documents=docs, as_of=date(2025, 11, 20)))
+    decide(inputs[0])  # warm caches (policy, points table)
+
+    sig = signal_facts([])
+    feats = [{"checking_balance": i.applicant["checking_balance"], "credit_history": i.applicant["credit_history"],
+              "purpose": i.purpose, "savings_balance": i.applicant["savings_balance"],
+              "employment_years": i.applicant["employment_years"], "housing": i.applicant["housing"],
+              "term_months": float(i.term_months), "requested_amount": i.requested_amount} for i in inputs]
+    spec = pol.spec
+    t0 = time.perf_counter()
+    for inp, f in zip(inputs, feats):
+        r = sc.score(f)
+        grade = sc.grade(r.score)
+        apr = spec.pricing.apr_by_grade[grade]
+        income = float(inp.applicant["monthly_income"])
+        debt = float(inp.applicant["monthly_debt_payments"])
+        inst = pricing.monthly_installment(inp.requested_amount, apr, inp.term_months)
+        facts = {s: 0.0 for s in pol.symbols}
+        facts.update(sig)
+        facts.update(requested_amount=inp.requested_amount, term_months=float(inp.term_months),
+                     auto_max=spec.authority.auto_max, score=r.score, pd=r.pd, grade=grade,
+                     dti=(debt + inst) / income, dti_existing=debt / income, dti_cap=spec.limits.dti_cap,
+                     name_mismatch=False, dates_implausible=False, is_minor=False, id_expired=False,
+                     income_verified=True, credit_history=f["credit_history"], employment_status="employed",
+                     housing=f["housing"])
+        pol.evaluate(facts)
+        pricing.plans(inp.requested_amount, apr, spec.pricing.plan_terms)
+    core = n / (time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    outcomes: dict[str, int] = {}
+    for inp in inputs:
+        d = decide(inp)
+        outcomes[d.outcome] = outcomes.get(d.outcome, 0) + 1
+    full = n / (time.perf_counter() - t0)
+    return {"n": n, "core_per_s": round(core, 1), "decide_per_s": round(full, 1), "target_core_per_s": 5000,
+            "outcomes": outcomes}
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3000)))
