@@ -49,6 +49,16 @@ QUEUES_FOR_ROLE = {
     "admin": ("officer", "senior", "committee"),
 }
 ESCALATE_TO = {"officer": "senior", "senior": "committee", "committee": "committee"}
+# Referral rules that only say "a person must sign this off" (authority), not "something is wrong".
+AUTHORITY_ONLY_RULES = {"RF_AMOUNT_ABOVE_AUTO"}
+
+
+def automatic_recommendation(d: Decision) -> str:
+    """What automation would have decided had the amount been within its authority."""
+    refer_rules = {h.rule_id for h in d.rules_fired if h.effect == "refer"}
+    if d.outcome == "refer" and refer_rules and refer_rules <= AUTHORITY_ONLY_RULES and d.credit_limit:
+        return "approve"
+    return d.outcome
 
 NLP_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -133,8 +143,9 @@ class CreditApplicationWorkflow:
             amount=inp.amount, term_months=inp.term_months, at=workflow.now(),
             saw_score=rec.score, saw_grade=rec.grade, saw_policy_version=rec.policy_version,
             saw_signal_codes=sorted({s.code for s in self._state.risk_signals if s.counts_against_applicant}),
-            reason_codes=inp.reason_codes,
+            reason_codes=inp.reason_codes, recommended=automatic_recommendation(rec),
         )
+        entry.override = self._is_override(entry.recommended, inp.action)
         review.actions.append(entry)
         self._unrecorded.append(entry)
         if inp.action == "approve":
@@ -172,6 +183,9 @@ class CreditApplicationWorkflow:
                 raise _reject("forbidden", f"counteroffer {inp.amount:,.2f} exceeds your authority of {limit:,.2f}")
             if inp.term_months is not None and inp.term_months not in (3, 6, 12, 24):
                 raise _reject("invalid", "term_months must be one of 3, 6, 12, 24")
+        if self._is_override(automatic_recommendation(rec), inp.action) and not inp.reason_codes:
+            raise _reject("invalid", "this overrides the automatic recommendation "
+                                     f"({automatic_recommendation(rec)}); give a reason code")
         if inp.action == "request_info" and not (inp.requested_items or inp.comment.strip()):
             raise _reject("invalid", "say what information is needed")
 
@@ -231,7 +245,10 @@ class CreditApplicationWorkflow:
             if outcome.action == "approve":
                 return await self._finish_approved(decision, officers or [outcome.officer_id], round_no)
             if outcome.action == "decline":
-                reasons = [r.model_dump() for r in decision.reasons] or [
+                known = {r.code: r.text for r in decision.reasons}
+                reasons = [{"code": c, "text": known.get(c) or "A credit officer reviewed your application and "
+                            f"declined it: {c.replace('_', ' ').lower()}."} for c in outcome.reason_codes] or \
+                    [r.model_dump() for r in decision.reasons] or [
                     {"code": "OFFICER_DECLINE", "text": "A credit officer reviewed the application and declined it."}]
                 return await self._finish_declined_raw(reasons[:4], [outcome.officer_id], round_no, decision)
             # counteroffer by an officer: re-price at the offered amount, then ask the applicant
@@ -510,6 +527,10 @@ class CreditApplicationWorkflow:
     async def _persist(self, o: OutcomeInput) -> None:
         await workflow.execute_activity("record_outcome", o, start_to_close_timeout=timedelta(seconds=30),
                                         retry_policy=STORE_RETRY)
+
+    @staticmethod
+    def _is_override(recommended: str | None, action: str) -> bool:
+        return (recommended == "approve" and action == "decline") or (recommended == "decline" and action == "approve")
 
     def _open_review(self) -> ReviewTask:
         if self._state.stage != "in_review" or self._state.review is None or self._review_outcome is not None:

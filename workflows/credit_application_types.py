@@ -83,6 +83,8 @@ class OfficerDecision(BaseModel):
     saw_policy_version: str | None = None
     saw_signal_codes: list[str] = Field(default_factory=list)
     reason_codes: list[str] = Field(default_factory=list)
+    recommended: str | None = None  # what automation would have done without the referral
+    override: bool = False  # the officer went against `recommended` (needs a reason code)
 
 
 class ReviewTask(BaseModel):

@@ -19,10 +19,12 @@ model_app = typer.Typer(help="Scorecard model: train and evaluate.", no_args_is_
 ledger_app = typer.Typer(help="Evidence log: verify and prove.", no_args_is_help=True)
 policy_app = typer.Typer(help="Credit policy: what-if simulation.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for risk managers.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(policy_app, name="policy")
 app.add_typer(db_app, name="db")
+app.add_typer(report_app, name="report")
 err = Console(stderr=True)
 
 ROLES = ("applicant", "officer", "senior_officer", "admin")
@@ -202,6 +204,28 @@ def policy_simulate(policy: Path = typer.Option(..., "--policy", exists=True, di
         typer.echo(json.dumps(out, indent=2, default=str))
     else:
         Console().print_json(json.dumps(out, default=str))
+
+
+@report_app.command("overrides")
+def report_overrides(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Officer decisions that went against the automatic recommendation, by officer and reason."""
+    from rich.table import Table
+
+    from creditflow.reports.overrides import override_report
+    from creditflow.store.db import Database
+
+    report = override_report(Database(get_settings().db_url))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    console = Console()
+    console.print(f"officer decisions: {report['officer_decisions']}  overrides: {report['overrides']} "
+                  f"({report['override_rate']:.1%})")
+    table = Table("application", "officer", "recommended", "action", "reason codes")
+    for item in report["items"]:
+        table.add_row(item["application_id"], item["officer"], str(item["recommended"]), item["action"],
+                      ", ".join(item["reason_codes"]))
+    console.print(table)
 
 
 @db_app.command("upgrade")

@@ -89,10 +89,23 @@ async def test_review_sla_escalates_to_senior_queue(skipping_env, ts_worker, set
         await handle.execute_update(CreditApplicationWorkflow.claim, ClaimInput(officer_id="olga", role="officer"))
     assert e.value.cause.type == "forbidden"
     await handle.execute_update(CreditApplicationWorkflow.claim, ClaimInput(officer_id="sam", role="senior_officer"))
-    await handle.execute_update(CreditApplicationWorkflow.decide, DecideInput(
-        officer_id="sam", role="senior_officer", action="decline", comment="Escalated; income unverifiable."))
+    # declining what automation would have approved is an override: it needs a reason code
+    with pytest.raises(WorkflowUpdateFailedError) as e:
+        await handle.execute_update(CreditApplicationWorkflow.decide, DecideInput(
+            officer_id="sam", role="senior_officer", action="decline", comment="Escalated; income unverifiable."))
+    assert e.value.cause.type == "invalid" and "reason code" in e.value.cause.message
+    task = await handle.execute_update(CreditApplicationWorkflow.decide, DecideInput(
+        officer_id="sam", role="senior_officer", action="decline", comment="Escalated; income unverifiable.",
+        reason_codes=["INCOME_UNVERIFIED"]))
+    assert task.actions[-1].override and task.actions[-1].recommended == "approve"
     result = await handle.result()
     assert result.stage == "declined" and result.decision.decided_by == ["sam"]
+    assert [r["code"] for r in result.decision.reasons] == ["INCOME_UNVERIFIED"]
+    from creditflow.reports.overrides import override_report
+
+    report = override_report(db)
+    assert report["overrides"] == 1 and report["by_reason_code"] == {"INCOME_UNVERIFIED": 1}
+    assert report["by_direction"] == {"approve->decline": 1}
 
 
 async def test_four_eyes_above_threshold(skipping_env, ts_worker, settings, db) -> None:  # type: ignore[no-untyped-def]

@@ -743,6 +743,7 @@
     const action = selectedAction();
     $("counteroffer-fields").hidden = action !== "counteroffer";
     $("request-info-fields").hidden = action !== "request_info";
+    $("decline-fields").hidden = action !== "decline";
     $("decision-submit").textContent = ACTION_LABEL[action];
   }
 
@@ -798,6 +799,10 @@
       }
       body.amount = amount;
       if ($("co-term").value) body.term_months = Number($("co-term").value);
+    }
+    if (action === "decline" || action === "approve") {
+      const codes = $("dc-reasons").value.split(",").map((s) => s.trim().toUpperCase()).filter(Boolean);
+      if (codes.length) body.reason_codes = codes.slice(0, 4);
     }
     if (action === "request_info") {
       body.requested_items = $("ri-items").value.split("\n").map((s) => s.trim()).filter(Boolean);
