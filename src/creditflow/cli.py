@@ -184,6 +184,43 @@ def ledger_prove(application_id: str) -> None:
     typer.echo(json.dumps(bundle, indent=2, default=str))
 
 
+@ledger_app.command("witness")
+def ledger_witness(
+    trust_log: list[Path] = typer.Option(..., "--trust-log", exists=True, dir_okay=False,
+                                         help="PEM public key of a log this witness follows (repeatable)"),
+    state_dir: Path = typer.Option(Path("var/witness"), "--state-dir", help="the witness's own key and state"),
+    host: str = "127.0.0.1", port: int = 8090,
+) -> None:
+    """Run a witness that cosigns tree heads only when they extend the last head it saw."""
+    import uvicorn
+
+    from creditflow.ledger.keys import load_public_key_pem
+    from creditflow.ledger.witness import Witness, create_witness_app
+
+    witness = Witness(state_dir, [load_public_key_pem(p.read_bytes()) for p in trust_log])
+    err.print(f"witness key id {witness.key_id} on http://{host}:{port}")
+    uvicorn.run(create_witness_app(witness), host=host, port=port, log_level="warning", log_config=None)
+
+
+@ledger_app.command("publish")
+def ledger_publish(witness: str = typer.Option(..., "--witness", help="witness base URL")) -> None:
+    """Send the latest signed tree head (with a consistency proof) to a witness and store its cosignature."""
+    from creditflow.ledger.log import EvidenceLog
+    from creditflow.ledger.witness import WitnessConflict, WitnessRefused, http_witness
+    from creditflow.store.db import Database
+
+    settings = get_settings()
+    log = EvidenceLog(Database(settings.db_url), settings)
+    try:
+        cosig = log.cosign_latest(http_witness(witness))
+    except (WitnessConflict, WitnessRefused) as exc:
+        _fail(f"the witness refused the head: {exc}", "the log may have been rewritten; run `creditflow ledger "
+              "verify` and compare with the witness's last head", code=1)
+    except ValueError as exc:
+        _fail(str(exc), code=1)
+    typer.echo(cosig.model_dump_json(indent=2))
+
+
 @policy_app.command("simulate")
 def policy_simulate(policy: Path = typer.Option(..., "--policy", exists=True, dir_okay=False),
                     as_json: bool = typer.Option(False, "--json")) -> None:
