@@ -116,7 +116,10 @@ async def seed_demo(settings: Settings, tokens: dict[str, str] | None = None) ->
     tokens = tokens or demo_tokens(settings)
     lines = []
     async with httpx.AsyncClient(base_url=f"http://{settings.api_host}:{settings.api_port}", timeout=60) as http:
-        for i, case in enumerate(demo_cases()):
+        from creditflow.demo_cases_extra import extra_cases
+
+        extra = [c for c in extra_cases() if c["label"] in ("dealer (valid licence)", "Chinese consumer (CNY)")]
+        for i, case in enumerate(demo_cases() + extra):
             app_id = await submit_case(http, tokens["applicant"], case, key=f"demo-{i}-{case['label']}")
             lines.append(f"demo application {app_id}: {case['label']} (expected: {case['expect']})")
     return lines

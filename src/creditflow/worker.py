@@ -23,25 +23,42 @@ def workflows_list() -> list[type]:
 
 
 def activities_list(settings: Settings, db: Database, http: httpx.AsyncClient | None = None) -> list:
-    from creditflow.activities.servicing import SERVICING_ACTIVITIES
+    from creditflow.activities.servicing import ServicingActivities
 
-    return ApplicationActivities(settings, db, http).all() + list(SERVICING_ACTIVITIES)
+    return ApplicationActivities(settings, db, http).all() + ServicingActivities(settings, db).all()
 
 
 def build_worker(client: Client, settings: Settings, db: Database, task_queue: str | None = None) -> Worker:
+    """The worker with tuning from settings (CREDITFLOW_WORKER_*; see docs/OPERATIONS.md)."""
+    from datetime import timedelta
+
+    from creditflow.telemetry import worker_interceptors
+
+    extra = {}
+    if settings.worker_max_concurrent_workflow_tasks:
+        extra["max_concurrent_workflow_tasks"] = settings.worker_max_concurrent_workflow_tasks
     return Worker(
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=workflows_list(),
         activities=activities_list(settings, db),
-        activity_executor=ThreadPoolExecutor(max_workers=32),
-        max_concurrent_activities=32,
+        activity_executor=ThreadPoolExecutor(max_workers=max(32, settings.worker_max_concurrent_activities)),
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        sticky_queue_schedule_to_start_timeout=timedelta(seconds=settings.worker_sticky_schedule_to_start_seconds),
+        max_concurrent_workflow_task_polls=settings.worker_max_concurrent_workflow_task_polls,
+        max_concurrent_activity_task_polls=settings.worker_max_concurrent_activity_task_polls,
+        interceptors=worker_interceptors(settings),
+        **extra,  # type: ignore[arg-type]
     )
 
 
 async def run_worker(settings: Settings) -> None:
     from creditflow.temporal_client import connect
 
+    from creditflow.telemetry import install_runtime
+
+    install_runtime(settings)  # before connecting: the client binds to the default Runtime
     db = Database(settings.db_url)
     client = await connect(settings, retries=30)
     worker = build_worker(client, settings, db)

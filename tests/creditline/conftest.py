@@ -1,6 +1,7 @@
 """Fixtures for credit-line tests: one time-skipping Temporal test server per session, a fresh
-task queue and workflow id per test, the real servicing activities, and a canned stand-in
-for the NLP service (an outside service) registered under the real activity's name."""
+task queue and workflow id per test, the real servicing activities (line events go to this
+test's evidence log in its own SQLite database), and a canned stand-in for the NLP service
+(an outside service) registered under the real activity's name."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from creditflow.activities.servicing import SERVICING_ACTIVITIES
+from creditflow.activities.servicing import ServicingActivities
 from workflows import search_attributes
 from workflows.credit_line import CreditLineWorkflow
 from workflows.credit_line_types import (
@@ -54,9 +55,10 @@ async def canned_analyze_servicing_note(request: NoteAnalysisRequest) -> NoteAna
     return NoteAnalysisResult(note_id=request.note_id, signals=signals, model_version="canned-test")
 
 
-TEST_ACTIVITIES = [a for a in SERVICING_ACTIVITIES if a.__name__ != "analyze_servicing_note"] + [
-    canned_analyze_servicing_note
-]
+def line_activities(settings, db) -> list:  # type: ignore[no-untyped-def]
+    """The production servicing activities with the NLP call swapped for the canned answer."""
+    real = ServicingActivities(settings, db).all()
+    return [a for a in real if a.__name__ != "analyze_servicing_note"] + [canned_analyze_servicing_note]
 
 
 def binary(name: str) -> str | None:
@@ -117,10 +119,10 @@ class Line:
 
 
 @pytest_asyncio.fixture
-async def worker(env: WorkflowEnvironment) -> AsyncIterator[Worker]:
+async def worker(env: WorkflowEnvironment, settings, db) -> AsyncIterator[Worker]:  # type: ignore[no-untyped-def]
     task_queue = f"credit-line-test-{uuid.uuid4()}"
     async with Worker(env.client, task_queue=task_queue, workflows=[CreditLineWorkflow],
-                      activities=TEST_ACTIVITIES) as w:
+                      activities=line_activities(settings, db)) as w:
         yield w
 
 

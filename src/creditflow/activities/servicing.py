@@ -4,22 +4,29 @@ Why activities: reading the policy file, calling the NLP service and writing evi
 I/O, which a workflow must not do; each activity takes and returns the pydantic models of
 workflows/credit_line_types.py and delegates the logic to creditflow.decision. All are
 `async def` (no thread pool needed on the worker) and idempotent for the same input.
-`record_line_event` only logs a structured event and returns its sha256 for now; the
-evidence log wiring belongs to the ledger.
+
+The worker builds them with `ServicingActivities(settings, db).all()`: the same pure
+activities plus `record_line_event` writing to the evidence log (idempotency key: workflow
+id + the event's sha256, so a retried activity or a replayed event never adds a second
+record) and `analyze_servicing_note` calling the configured NLP service. The module-level
+`SERVICING_ACTIVITIES` need no database (their `record_line_event` only logs); benchmarks and
+the history generator use them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
-from typing import Any, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from creditflow.config import get_settings
+from creditflow.config import Settings, get_settings
 from creditflow.decision import early_warning, servicing_math
 from creditflow.nlp.contract import Analysis
 from workflows.credit_line_types import (
@@ -40,11 +47,16 @@ from workflows.credit_line_types import (
     RescoreResult,
 )
 
+if TYPE_CHECKING:
+    from creditflow.ledger.log import EvidenceLog
+    from creditflow.ledger.records import EvidenceEntry
+    from creditflow.store.db import Database
+
 log = structlog.get_logger("creditflow.servicing")
 
 
-def _policy() -> early_warning.EarlyWarningPolicy:
-    return early_warning.load_policy(get_settings().models_dir / "policy" / "early_warning.yml")
+def _policy(settings: Settings | None = None) -> early_warning.EarlyWarningPolicy:
+    return early_warning.load_policy((settings or get_settings()).models_dir / "policy" / "early_warning.yml")
 
 
 @activity.defn
@@ -133,10 +145,12 @@ async def analyze_servicing_note(request: NoteAnalysisRequest) -> NoteAnalysisRe
     A 4xx answer is a bad request that will not heal on retry (non-retryable); network
     errors and 5xx are retried by Temporal.
     """
-    settings = get_settings()
+    return await _analyze_note(get_settings().nlp_url, request)
+
+
+async def _analyze_note(nlp_url: str, request: NoteAnalysisRequest) -> NoteAnalysisResult:
     async with httpx.AsyncClient(timeout=30.0) as client:
-        response = await client.post(f"{settings.nlp_url}/v1/analyze",
-                                     json={"text": request.text, "kind": "note"})
+        response = await client.post(f"{nlp_url}/v1/analyze", json={"text": request.text, "kind": "note"})
     if 400 <= response.status_code < 500:
         raise ApplicationError(f"NLP service refused the note: {response.status_code}",
                                type="NLP_REJECTED", non_retryable=True)
@@ -158,6 +172,65 @@ async def record_line_event(event: LineEvent) -> LineEventReceipt:
     digest = event_sha256(event)
     log.info("line.event", event_sha256=digest, **event.model_dump(mode="json"))
     return LineEventReceipt(event_sha256=digest)
+
+
+def line_event_entry(event: LineEvent, workflow_id: str, recorded_at: datetime) -> "EvidenceEntry":
+    """The evidence-log entry of a line event. Pure, so it is unit-testable without Temporal.
+
+    The idempotency key is the workflow id (stable across continue-as-new) plus the event's
+    canonical sha256: a retry, or the same event sent twice, maps to one record. `recorded_at`
+    is the activity's first scheduling time, which is the same on every retry.
+    """
+    from creditflow.ledger.records import EvidenceEntry
+
+    digest = event_sha256(event)
+    action = event.detail.get("action")
+    outcome = str(action) if event.kind == "action" and action else event.kind
+    return EvidenceEntry(
+        idempotency_key=f"{workflow_id}:event:{digest}",
+        application_id=event.application_id, stage=f"line_{event.kind}", actor="credit_line_workflow",
+        recorded_at=recorded_at if recorded_at.tzinfo else recorded_at.replace(tzinfo=timezone.utc),
+        inputs={"event": digest}, policy_version=event.policy_version, outcome=outcome,
+        reasons=[{"code": event.reason_code}] if event.reason_code else [],
+        details={"occurred_on": event.occurred_on.isoformat(), "workflow_id": workflow_id, **event.detail},
+    )
+
+
+class ServicingActivities:
+    """The credit-line activities with their dependencies injected (as ApplicationActivities):
+    settings for the policy file and the NLP service, the database for the evidence log."""
+
+    def __init__(self, settings: Settings, db: "Database") -> None:
+        self.settings = settings
+        self.db = db
+        self._ledger: "EvidenceLog | None" = None
+
+    @property
+    def ledger(self) -> "EvidenceLog":
+        if self._ledger is None:
+            from creditflow.ledger.log import EvidenceLog
+
+            self._ledger = EvidenceLog(self.db, self.settings)
+        return self._ledger
+
+    def all(self) -> list[Callable[..., Any]]:
+        return [load_line_policy, plan_draw, evaluate_early_warning, rescore_line,
+                self.analyze_servicing_note, self.record_line_event]
+
+    @activity.defn(name="analyze_servicing_note")
+    async def analyze_servicing_note(self, request: NoteAnalysisRequest) -> NoteAnalysisResult:
+        """As the module-level activity, against this worker's configured NLP service."""
+        return await _analyze_note(self.settings.nlp_url, request)
+
+    @activity.defn(name="record_line_event")
+    async def record_line_event(self, event: LineEvent) -> LineEventReceipt:
+        """Append the event to the evidence log (once per workflow id and event)."""
+        info = activity.info()
+        entry = line_event_entry(event, info.workflow_id, info.scheduled_time)
+        record = await asyncio.to_thread(self.ledger.append, entry)
+        log.info("line.event", event_sha256=entry.inputs["event"], seq=record.seq,
+                 **event.model_dump(mode="json"))
+        return LineEventReceipt(event_sha256=entry.inputs["event"])
 
 
 SERVICING_ACTIVITIES: list[Callable[..., Any]] = [

@@ -41,11 +41,13 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.state.temporal = temporal
     install_problem_handlers(app)
 
-    from creditflow.api.routes import applications, codec, health, review
+    from creditflow.api.routes import applications, codec, health, lines, portfolio, review
 
     app.include_router(health.router)
     app.include_router(applications.router)
     app.include_router(review.router)
+    app.include_router(lines.router)
+    app.include_router(portfolio.router)
     app.include_router(codec.router)
     codec.codec_cors(app, settings)
     try:

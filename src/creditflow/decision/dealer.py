@@ -109,6 +109,10 @@ def dealer_features(inp: DecisionInput, known_anchors: set[str]) -> dict[str, An
         "annual_revenue": revenue,
         "cash_flow": round(deposits / (revenue / 12), 4) if deposits is not None and revenue > 0 else None,
         "nsf_count": nsf,
+        # cash-flow proxy shown to the officer (not scored): mean of opening and closing balance
+        "average_balance": (round((opening + closing) / 2, 2)
+                            if (opening := to_float(bank.get("opening_balance"))) is not None
+                            and (closing := to_float(bank.get("closing_balance"))) is not None else None),
         "anchor_partner": ("known" if anchor in known_anchors else "unknown") if anchor else None,
         "stated_annual_revenue": stated,
         "documented_annual_revenue": revenue_doc,

