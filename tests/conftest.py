@@ -119,7 +119,9 @@ class _Server(threading.Thread):
         super().__init__(daemon=True)
         import uvicorn
 
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+        # log_config=None as in production: logging stays ours (creditflow.logs), not uvicorn's
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error",
+                                                    log_config=None))
 
     def run(self) -> None:
         self.server.run()

@@ -195,6 +195,8 @@ def configure_logging(service: str, level: str = "INFO", *, stream: IO[str] | No
         lg = logging.getLogger(name)
         lg.handlers.clear()
         lg.propagate = True
+        lg.setLevel(logging.NOTSET)  # the root level decides, whatever uvicorn's config set
+        lg.disabled = False
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

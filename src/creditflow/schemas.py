@@ -11,14 +11,34 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Product = Literal["consumer_installment", "dealer_working_capital"]
 Money = Annotated[float, Field(ge=0, le=1e12, allow_inf_nan=False)]
 
 
+def encodable(value: Any) -> Any:
+    """Reject text that cannot be stored or hashed as UTF-8 (lone surrogates from JSON escapes)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("text contains invalid unicode (a lone surrogate)") from None
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            encodable(item)
+    return value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8_only(cls, value: Any) -> Any:
+        return encodable(value)
 
 
 class ConsumerApplicant(Strict):

@@ -135,3 +135,12 @@ async def test_bad_uploads(api_url: str, tokens: dict[str, str], settings) -> No
             assert "sha256" in resp.json()
         r = await http.get(f"/v1/applications/{app_id}", headers=auth)
         assert r.status_code == 200 and len(r.json()["documents"]) == 1
+
+
+async def test_empty_idempotency_key_is_a_clear_422(api_url: str, tokens: dict[str, str]) -> None:
+    """Found by schemathesis: an empty key used to collide on the unique index and answer 500."""
+    async with httpx.AsyncClient(base_url=api_url, timeout=30) as http:
+        for _ in range(2):
+            r = await http.post("/v1/applications", json=CASE["body"],
+                                headers={"Authorization": f"Bearer {tokens['applicant']}", "Idempotency-Key": ""})
+            assert r.status_code == 422 and "Idempotency-Key" in r.json()["title"]

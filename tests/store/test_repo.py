@@ -62,3 +62,24 @@ def test_schema_validation_rejects_unknown_and_mismatched_fields() -> None:
         ApplicationCreate.model_validate(bad)
     with pytest.raises(ValueError):
         ApplicationCreate.model_validate({**body, "product": "dealer_working_capital"})
+
+
+def test_lone_surrogates_are_rejected_not_crashing() -> None:
+    """JSON escapes can smuggle unpaired surrogates that would break hashing/storage later (found by
+    schemathesis): they are a validation error at the boundary."""
+    import json
+
+    body = demo_cases()[0]["body"]
+    raw = json.dumps(body).replace('"Alice Martin"', '"Alice \\ud810 Martin"')
+    with pytest.raises(ValueError):
+        ApplicationCreate.model_validate(json.loads(raw))
+    raw = json.dumps(body).replace('"furniture"', '"\\ud810\\udcdf ok"')  # a proper pair is fine
+    assert ApplicationCreate.model_validate(json.loads(raw)).purpose.endswith("ok")
+
+
+def test_empty_idempotency_key_means_no_key(db) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        a, _ = repo.create_application(s, "u1", BODY, "")
+    with db.session() as s:
+        b, created = repo.create_application(s, "u1", BODY, "")
+    assert created and a.id != b.id

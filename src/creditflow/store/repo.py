@@ -50,6 +50,7 @@ def create_application(
     Returns (application, created). Concurrency-safe: the unique constraint decides the winner.
     """
     digest = request_hash(body)
+    idempotency_key = idempotency_key or None  # "" is no key, not a key shared by everyone
     if idempotency_key:
         existing = find_by_idempotency(s, owner_sub, idempotency_key)
         if existing is not None:

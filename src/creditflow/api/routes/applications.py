@@ -125,6 +125,8 @@ async def create_application(
     body: ApplicationCreate, request: Request, principal: PrincipalDep, client: TemporalDep,
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> dict[str, Any]:
+    if idempotency_key is not None and not idempotency_key.strip():
+        raise ProblemError(422, "Empty Idempotency-Key", "Send a non-empty Idempotency-Key or leave the header out.")
     try:
         with request.app.state.db.session() as s:
             app, _created = repo.create_application(s, principal.sub, body, idempotency_key)

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
@@ -19,6 +19,7 @@ from creditflow.api.deps import StaffDep
 from creditflow.api.problems import ProblemError
 from creditflow.api.routes.applications import docs_and_notices, load_visible, query_status
 from creditflow.api.temporal_dep import TemporalDep
+from creditflow.schemas import encodable
 from workflows import search_attributes as sa
 from workflows.credit_application_types import ClaimInput, DecideInput, ReleaseInput
 
@@ -40,6 +41,11 @@ class DecisionBody(BaseModel):
     term_months: int | None = Field(default=None, ge=1, le=120)
     requested_items: list[str] = Field(default_factory=list, max_length=20)
     reason_codes: list[str] = Field(default_factory=list, max_length=4)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _utf8_only(cls, value: Any) -> Any:
+        return encodable(value)
 
 
 def _update_error(err: WorkflowUpdateFailedError) -> ProblemError:
