@@ -13,6 +13,7 @@ import re
 import unicodedata
 from datetime import date
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -66,11 +67,17 @@ class CrossCheck(BaseModel):
 
 
 def normalise_name(name: str, company: bool = False) -> list[str]:
+    return list(_normalise_name(name, company))
+
+
+@lru_cache(maxsize=4096)
+def _normalise_name(name: str, company: bool) -> tuple[str, ...]:
+    """Cached: one decision compares the applicant's name with every document's (a pure function of its input)."""
     text = unicodedata.normalize("NFKD", name)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     tokens = re.findall(r"[^\W_]+", text)
     drop = _COMPANY_SUFFIXES if company else _TITLES
-    return [t for t in tokens if t not in drop]
+    return tuple(t for t in tokens if t not in drop)
 
 
 def name_similarity(a: str, b: str, company: bool = False) -> float:

@@ -43,6 +43,9 @@ def warm_up(encoder: bool = True) -> None:
     The NLP service calls this at startup so no request pays the ~10 s torch/transformers import.
     """
     get_pipeline()
+    from creditflow.nlp.zh import get_zh_pipeline
+
+    get_zh_pipeline()  # jieba's dictionary takes ~1 s to load: not on the first Chinese request
     if encoder:
         from creditflow.nlp.encoder import get_encoder
 

@@ -145,14 +145,20 @@ class Scanner:
                 wild.append((sid, ts.wild, ts.wild_singles))
         self._table = table
         self._wild = wild
+        self._gate = {ch: _gate([rx for _sid, rx, _s in entries]) if len(entries) >= 3 else None
+                      for ch, entries in table.items()}
+        self._wild_gate = _gate([rx for _sid, rx, _s in wild])
 
     def scan(self, text: str, starts: list[int] | None = None) -> list[list[tuple[int, int]]]:
         out: list[list[tuple[int, int]]] = [[] for _ in range(self._n)]
         last_end = [-1] * self._n
-        table, wild = self._table, self._wild
+        table, wild, gates, wild_gate = self._table, self._wild, self._gate, self._wild_gate
         for p in candidates(text) if starts is None else starts:
-            entries = table.get(text[p])
-            for group in (entries, wild):
+            ch = text[p]
+            entries = table.get(ch)
+            if entries and not _passes(gates[ch], text, p):
+                entries = None  # no term of any set matches here
+            for group in (entries, wild if wild and _passes(wild_gate, text, p) else None):
                 if not group:
                     continue
                 for sid, rx, singles in group:
@@ -170,6 +176,38 @@ class Scanner:
                     out[sid].append((p, end))
                     last_end[sid] = end
         return out
+
+
+_BACKREF = re.compile(r"\\[1-9]|\(\?P[=<]")
+
+
+def _gate(patterns: list[re.Pattern[str]]) -> tuple[re.Pattern[str], ...] | None:
+    """One alternation per flag setting over all the sets' patterns tried at a position.
+
+    Why: most candidate positions start no term at all; one failed match of the union (in C) then
+    replaces one failed match per set (each a Python call). A position the union matches is
+    scanned set by set exactly as before, so the hits are unchanged. None (no gate: always scan the
+    sets) when a pattern could not be combined (named groups, back-references) or there are fewer than
+    three sets (then the union costs about what it saves).
+    """
+    if len(patterns) < 3 or any(_BACKREF.search(p.pattern) for p in patterns):
+        return None
+    by_flags: dict[int, list[str]] = {}
+    for p in patterns:
+        by_flags.setdefault(p.flags, []).append(p.pattern)
+    try:
+        return tuple(re.compile("|".join(f"(?:{x})" for x in srcs), flags) for flags, srcs in by_flags.items())
+    except re.error:  # pragma: no cover - defensive: fall back to scanning every set
+        return None
+
+
+def _passes(gate: tuple[re.Pattern[str], ...] | None, text: str, pos: int) -> bool:
+    if gate is None:
+        return True
+    for rx in gate:
+        if rx.match(text, pos) is not None:
+            return True
+    return False
 
 
 def drop_overlaps(spans: list[tuple[int, int, int]]) -> list[int]:

