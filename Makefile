@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install system-deps run test test-postgres bench eval-nlp lint histories clean
+.PHONY: install system-deps run test test-postgres bench faults eval-nlp lint histories clean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ eval-nlp: install
 
 bench: install
 	$(PY) benchmarks/run_all.py
+
+# Fault injection with real processes (also part of `make test`): kill -9 worker, NLP outage,
+# Temporal restart, database cut off, concurrent duplicates. Under 4 minutes on 2 cores.
+faults: install system-deps
+	$(VENV)/bin/pytest -q -p no:cacheprovider tests/faults
 
 histories: install
 	$(PY) tests/histories/generate.py

@@ -338,6 +338,9 @@ def main() -> dict[str, Any]:
             print(json.dumps({name: res}), file=sys.stderr)
     finally:
         stop_all(procs)
+        import shutil
+
+        shutil.rmtree(var, ignore_errors=True)
         if schema:
             import sqlalchemy as sa
 

@@ -52,6 +52,18 @@ class Settings(BaseSettings):
     # var_dir/codec-keys.json when set.
     codec_keys: SecretStr | None = None
 
+    # Worker tuning and telemetry (docs/OPERATIONS.md). Defaults match what the worker always did;
+    # benchmarks/load.py measures the effect of changing them.
+    worker_max_concurrent_activities: int = 32
+    worker_max_concurrent_workflow_tasks: int | None = None  # None: SDK default
+    worker_max_cached_workflows: int = 1000  # sticky cache size (SDK default)
+    worker_sticky_schedule_to_start_seconds: float = 10.0  # SDK default
+    worker_max_concurrent_workflow_task_polls: int = 5  # SDK default
+    worker_max_concurrent_activity_task_polls: int = 5  # SDK default
+    worker_metrics_host: str = "127.0.0.1"
+    worker_metrics_port: int | None = None  # Temporal SDK Prometheus endpoint; off when unset
+    otel_enabled: bool = False  # OpenTelemetry tracing interceptor (needs opentelemetry-sdk)
+
     @property
     def db_url(self) -> str:
         if self.database_url:
