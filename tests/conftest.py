@@ -56,11 +56,25 @@ def session_var(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("var")
 
 
+def isolated_pg_url(base: str) -> str:
+    """A fresh PostgreSQL schema on `base` (left behind for inspection; tests on a shared
+    server never see each other's tables)."""
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:10]}"
+    eng = sa.create_engine(base)
+    with eng.begin() as c:
+        c.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    eng.dispose()
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
 def make_settings(var_dir: Path, **over: object) -> Settings:
     db_url = os.environ.get("CREDITFLOW_TEST_DATABASE_URL")
     base: dict[str, object] = {"var_dir": var_dir, "env": "test"}
-    if db_url:
-        base["database_url"] = db_url
+    if db_url and "database_url" not in over:
+        base["database_url"] = isolated_pg_url(db_url) if db_url.startswith("postgresql") else db_url
     base.update(over)
     return Settings(**base)  # type: ignore[arg-type]
 
@@ -81,14 +95,7 @@ def settings(tmp_path: Path, session_var: Path) -> Settings:
 def db(settings: Settings) -> Iterator["Database"]:
     from creditflow.store.db import Database
 
-    database = Database(settings.db_url)
-    if settings.database_url:  # shared PostgreSQL: start from a clean schema
-        from creditflow.store.db import Base
-
-        import creditflow.ledger.models  # noqa: F401
-        import creditflow.store.models  # noqa: F401
-
-        Base.metadata.drop_all(database.engine)
+    database = Database(settings.db_url)  # on PostgreSQL: this test's own schema (make_settings)
     database.create_all()
     yield database
     database.dispose()

@@ -45,8 +45,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
         "CREDITFLOW_TEMPORAL_UI_URL": f"http://127.0.0.1:{ports['ui']}",
         "CREDITFLOW_PUBLIC_API_URL": f"http://127.0.0.1:{ports['api']}",
     })
-    if os.environ.get("CREDITFLOW_TEST_DATABASE_URL"):
-        env["CREDITFLOW_DATABASE_URL"] = os.environ["CREDITFLOW_TEST_DATABASE_URL"]
+    settings = make_settings(var)
+    if settings.database_url:  # PostgreSQL run: a schema of its own
+        env["CREDITFLOW_DATABASE_URL"] = settings.database_url
     log = open(var / "up.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "creditflow.cli", "up", "--no-demo"], env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -63,7 +64,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-
     else:
         os.killpg(proc.pid, signal.SIGKILL)
         raise AssertionError(f"stack did not come up:\n{text[-3000:]}")
-    settings = make_settings(var)
     yield {"api": api, "settings": settings, "proc": proc, "ports": ports, "var": var, "log": var / "up.log"}
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)
@@ -123,8 +123,8 @@ async def test_applications_reach_decisions_through_the_http_api(stack) -> None:
         assert ev.status_code == 200 and ev.json()["records"]
     verify = subprocess.run([sys.executable, "-m", "creditflow.cli", "ledger", "verify"], capture_output=True,
                             env={**os.environ, "CREDITFLOW_VAR_DIR": str(stack["var"]),
-                                 **({"CREDITFLOW_DATABASE_URL": os.environ["CREDITFLOW_TEST_DATABASE_URL"]}
-                                    if os.environ.get("CREDITFLOW_TEST_DATABASE_URL") else {})})
+                                 **({"CREDITFLOW_DATABASE_URL": stack["settings"].database_url}
+                                    if stack["settings"].database_url else {})})
     assert verify.returncode == 0, verify.stderr.decode()
 
 
