@@ -375,6 +375,9 @@ class CreditApplicationWorkflow:
         self._state.review = ReviewTask(queue=decision.refer_queue or "officer", sla_due_at=now + sla,
                                         required_approvals=decision.required_approvals, opened_at=now)
         self._set_stage("in_review")
+        if workflow.patched("persist-review-stage"):  # added after the first histories were recorded
+            await self._persist(OutcomeInput(application_id=self._inp.application_id, step=f"review-{round_no}",
+                                             stage="in_review", status="in_review"))
         while True:
             review = self._state.review
             remaining = review.sla_due_at - workflow.now()

@@ -188,7 +188,8 @@ def run_stack(settings: Settings, demo: bool = True) -> int:
         console.print(f"Temporal UI     {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}/workflows")
         console.print(f"NLP service     {settings.nlp_url}/docs")
         for role, tok in tokens.items():
-            console.print(f"[bold]{role}[/bold] token:\n{tok}")
+            console.print(f"[bold]{role}[/bold] token:")
+            print(tok, flush=True)  # plain print: rich would wrap the token and break copy-paste
         if demo:
             with console.status("seeding demo applications..."):
                 lines = asyncio.run(seed_demo(settings, tokens))

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 OUT = Path(__file__).parent
 
 
-async def main() -> None:
+async def main(suffix: str = "") -> None:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
@@ -65,7 +65,7 @@ async def main() -> None:
                         officer_id="olga", role="officer", action="approve", comment="verified"))
                 await handle.result()
                 history = await handle.fetch_history()
-                (OUT / f"credit_application_{name}.json").write_text(json.dumps(history.to_json_dict(), indent=1))
+                (OUT / f"credit_application_{name}{suffix}.json").write_text(json.dumps(history.to_json_dict(), indent=1))
                 print("wrote", name)
     finally:
         await env.shutdown()
@@ -73,4 +73,6 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # Histories recorded by older workflow code stay committed (they prove patched changes still
+    # replay); record new ones next to them with a suffix, e.g. `generate.py _v2`.
+    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else ""))

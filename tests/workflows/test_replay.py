@@ -33,3 +33,10 @@ async def test_replay(path: Path) -> None:
     replayer = Replayer(workflows=[CreditApplicationWorkflow, CreditLineWorkflow],
                         data_converter=pydantic_data_converter)
     await replayer.replay_workflow(history)
+
+
+def test_both_sides_of_each_patch_are_covered() -> None:
+    """Histories from before and after `persist-review-stage` must both replay."""
+    texts = {p.stem: p.read_text() for p in HISTORIES}
+    assert "persist-review-stage" not in texts["credit_application_referred_officer_approved"]
+    assert "persist-review-stage" in texts["credit_application_referred_officer_approved_v2"]
