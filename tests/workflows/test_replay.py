@@ -37,6 +37,18 @@ async def test_replay(path: Path) -> None:
 
 def test_both_sides_of_each_patch_are_covered() -> None:
     """Histories from before and after `persist-review-stage` must both replay."""
-    texts = {p.stem: p.read_text() for p in HISTORIES}
-    assert "persist-review-stage" not in texts["credit_application_referred_officer_approved"]
-    assert "persist-review-stage" in texts["credit_application_referred_officer_approved_v2"]
+    import base64
+
+    def patches(stem: str) -> set[str]:
+        events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
+        found = set()
+        for e in events:
+            details = e.get("markerRecordedEventAttributes", {}).get("details", {})
+            for payloads in details.values():
+                for p in payloads.get("payloads", []):
+                    data = json.loads(base64.b64decode(p.get("data", "")) or b"{}")
+                    found.add(data.get("id") if isinstance(data, dict) else str(data))
+        return found
+
+    assert "persist-review-stage" not in patches("credit_application_referred_officer_approved")
+    assert "persist-review-stage" in patches("credit_application_referred_officer_approved_v2")
