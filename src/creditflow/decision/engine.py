@@ -24,17 +24,21 @@ from creditflow.decision.features import consumer_features
 from creditflow.decision.policy import (POLICY_DIR, PRODUCT_FILES, Policy, RuleSpec, load_policy_cached,
                                         queue_for, required_approvals)
 from creditflow.decision.scorecard import DEFAULT_POINTS, Scorecard, ScoreResult
-from creditflow.nlp.contract import RiskSignal
+from creditflow.nlp.contract import RISK_CODES, RiskSignal
 from creditflow.schemas import missing_documents
 
 MAX_REASONS = 4
 _SEVERITY_RANK = {"high": 0, "medium": 1, "low": 2}
 
 
+# Built once instead of per call as `json.dumps(..., sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+# default=str)` does: same settings, same bytes; every decision hashes twice.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical_sha256(obj: Any) -> str:
     """SHA-256 of canonical JSON (sorted keys, no whitespace, UTF-8): stable across processes."""
-    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(obj).encode("utf-8")).hexdigest()
 
 
 @lru_cache(maxsize=16)
@@ -46,17 +50,28 @@ def load_scorecard_cached(path: Path) -> Scorecard:
     return _scorecard(str(path), os.stat(path).st_mtime_ns)
 
 
+_SIGNAL_KEY = {c: f"signal_{c.lower()}" for c in RISK_CODES}
+_NO_SIGNALS: dict[str, Any] = {k: False for k in _SIGNAL_KEY.values()}
+
+
 def signal_facts(signals: list[RiskSignal]) -> dict[str, Any]:
     """Only affirmed signals about the applicant count; negated, hypothetical, historical and
     third-party mentions are shown to the officer but never weigh in the decision."""
-    from creditflow.nlp.contract import RISK_CODES
-
     counting = [s for s in signals if s.polarity == "affirmed" and s.subject == "applicant"]
-    facts: dict[str, Any] = {f"signal_{c.lower()}": False for c in RISK_CODES}
+    facts: dict[str, Any] = dict(_NO_SIGNALS)  # the fact names are fixed: built once, copied per decision
     for s in counting:
-        facts[f"signal_{s.code.lower()}"] = True
-    for sev in ("high", "medium", "low"):
-        facts[f"signals_{sev}_count"] = float(sum(1 for s in counting if s.severity == sev))
+        facts[_SIGNAL_KEY.get(s.code) or f"signal_{s.code.lower()}"] = True
+    high = medium = low = 0
+    for s in counting:
+        if s.severity == "high":
+            high += 1
+        elif s.severity == "medium":
+            medium += 1
+        elif s.severity == "low":
+            low += 1
+    facts["signals_high_count"] = float(high)
+    facts["signals_medium_count"] = float(medium)
+    facts["signals_low_count"] = float(low)
     return facts
 
 
@@ -97,8 +112,12 @@ def _merge(*groups: list[Reason], limit: int | None = MAX_REASONS) -> list[Reaso
     return out if limit is None else out[:limit]
 
 
+# One Path per product, built once: a Path caches its string form, which load_policy_cached stats per call.
+_DEFAULT_POLICY_PATHS: dict[str, Path] = {product: POLICY_DIR / name for product, name in PRODUCT_FILES.items()}
+
+
 def _default_policy_path(product: str) -> Path:
-    return POLICY_DIR / PRODUCT_FILES[product]
+    return _DEFAULT_POLICY_PATHS[product]
 
 
 def _incomplete(inp: DecisionInput, cc: CrossCheck) -> list[str]:
@@ -179,7 +198,6 @@ def _outcome(inp: DecisionInput, policy: Policy, sc: Any, result: ScoreResult, g
     spec = policy.spec
     auth = policy.authority
     amount = float(inp.requested_amount)
-    s_reasons = score_reasons(policy, sc.max_points, result)
     missing = _incomplete(inp, cc)
     decline_rules = _reasons_from_rules(policy, fired, "decline")
     refer_rules = _reasons_from_rules(policy, fired, "refer")
@@ -190,12 +208,17 @@ def _outcome(inp: DecisionInput, policy: Policy, sc: Any, result: ScoreResult, g
     if missing:
         # Incomplete: ask for the missing items; not a decline, no queue until they arrive.
         return Decision(outcome="refer", missing=missing, reasons=[text("INCOMPLETE_APPLICATION")], **base)
+
+    def s_reasons() -> list[Reason]:
+        # score reasons only explain declines and counteroffers: built on those paths only (same list)
+        return score_reasons(policy, sc.max_points, result)
+
     if decline_rules:
-        return Decision(outcome="decline", reasons=_merge(decline_rules, s_reasons), **base)
+        return Decision(outcome="decline", reasons=_merge(decline_rules, s_reasons()), **base)
     if grade in spec.grades.decline:
-        return Decision(outcome="decline", reasons=_merge([text("SCORE_BELOW_CUTOFF")], s_reasons), **base)
+        return Decision(outcome="decline", reasons=_merge([text("SCORE_BELOW_CUTOFF")], s_reasons()), **base)
     if limit < spec.limits.min_amount:
-        return Decision(outcome="decline", reasons=_merge([text("INSUFFICIENT_CAPACITY")], s_reasons), **base)
+        return Decision(outcome="decline", reasons=_merge([text("INSUFFICIENT_CAPACITY")], s_reasons()), **base)
 
     terms = spec.pricing.plan_terms
     grade_refer = grade in spec.grades.refer
@@ -203,7 +226,7 @@ def _outcome(inp: DecisionInput, policy: Policy, sc: Any, result: ScoreResult, g
         offer = limit
         offer_plans = pricing.plans(offer, apr, terms)
         reasons = _merge([text("LIMIT_BELOW_REQUEST")], [text("DTI_OVER_CAP")] if binding == "dti" else [],
-                         s_reasons)
+                         s_reasons())
         if refer_rules or grade_refer or offer > auth.auto_max:
             # a human decides; the counteroffer is the proposal on the table
             return Decision(outcome="refer", credit_limit=offer, plans=offer_plans,

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from re import _constants as _C  # type: ignore[attr-defined]
+from re import _parser as _P  # type: ignore[attr-defined]
 from functools import lru_cache
 from typing import Callable
 
@@ -64,12 +66,56 @@ def ssn_ok(value: str) -> bool:
 VALIDATORS: dict[str, Callable[[str], bool]] = {"luhn": luhn_ok, "iban": iban_ok, "cn_id": cn_id_ok, "ssn": ssn_ok}
 
 
+_DIGIT = re.compile(r"\d")
+_DIGIT_CHARS = frozenset("0123456789")
+
+
+def _item_needs_digit(op: object, av: object) -> bool:
+    if op is _C.LITERAL:
+        return chr(av) in _DIGIT_CHARS  # type: ignore[arg-type]
+    if op is _C.IN:
+        members = list(av)  # type: ignore[call-overload]
+        return bool(members) and all(
+            (o is _C.LITERAL and chr(a) in _DIGIT_CHARS)
+            or (o is _C.RANGE and ord("0") <= a[0] and a[1] <= ord("9"))
+            or (o is _C.CATEGORY and a is _C.CATEGORY_DIGIT)
+            for o, a in members)
+    if op is _C.BRANCH:
+        return all(_seq_needs_digit(b) for b in av[1])  # type: ignore[index]
+    if op is _C.SUBPATTERN:
+        return _seq_needs_digit(av[-1])  # type: ignore[index]
+    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT) or getattr(_C, "POSSESSIVE_REPEAT", None) is op:
+        lo, _hi, sub = av  # type: ignore[misc]
+        return lo >= 1 and _seq_needs_digit(sub)
+    if getattr(_C, "ATOMIC_GROUP", None) is op:
+        return _seq_needs_digit(av)
+    return False  # assertions, anchors, anything unknown: no claim
+
+
+def _seq_needs_digit(seq: object) -> bool:
+    return any(_item_needs_digit(op, av) for op, av in seq)  # type: ignore[attr-defined]
+
+
+def needs_digit(pattern: str, flags: int = 0) -> bool:
+    """True only if every match of `pattern` contains an ASCII digit (so a text without `\\d` has no match).
+
+    Why: most notes have no digit at all, and then the ID, account, phone, address and date-of-birth patterns
+    (the costly keyword-led ones among them) cannot match; skipping them leaves the result unchanged. A
+    conservative reading of the parsed pattern: anything it does not understand counts as "no claim".
+    """
+    try:
+        return _seq_needs_digit(_P.parse(pattern, flags))
+    except Exception:  # pragma: no cover - private parser API changed: always run the pattern
+        return False
+
+
 @dataclass(frozen=True)
 class _Pattern:
     type: str
     rx: re.Pattern[str]
     group: str | int
     check: Callable[[str], bool] | None
+    needs_digit: bool = False
 
 
 class PiiDetector:
@@ -78,13 +124,17 @@ class PiiDetector:
         for typ, plist in data.pii.patterns.items():
             for p in plist:
                 rx = re.compile(p.re, re.IGNORECASE if p.ignore_case else 0)
-                pats.append(_Pattern(typ, rx, p.group or 0, VALIDATORS[p.validator] if p.validator else None))
+                pats.append(_Pattern(typ, rx, p.group or 0, VALIDATORS[p.validator] if p.validator else None,
+                                     needs_digit(rx.pattern, rx.flags)))
         self._patterns = tuple(pats)
 
     def find(self, text: str) -> list[PiiSpan]:
         spans: list[tuple[int, int, int]] = []
         types: list[str] = []
+        has_digit = _DIGIT.search(text) is not None
         for prio, p in enumerate(self._patterns):
+            if p.needs_digit and not has_digit:
+                continue  # every match of this pattern holds a digit (needs_digit): none here
             for m in p.rx.finditer(text):
                 s, e = m.span(p.group)
                 if s < 0 or e <= s:
