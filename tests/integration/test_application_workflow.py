@@ -104,3 +104,34 @@ async def test_referral_is_worked_by_an_officer_with_validators(temporal_env, wo
     with pytest.raises(Exception):
         await update(CreditApplicationWorkflow.decide,
                      DecideInput(officer_id="olga", role="officer", action="decline", comment="changed my mind"))
+
+
+async def test_officer_request_info_loop_returns_to_review(temporal_env, worker, settings, db, task_queue):
+    """An officer asks for a document; the applicant sees exactly what is asked; the upload re-analyses
+    the application and puts it back in review."""
+    from creditflow.demo import bank_statement
+    from creditflow.store.blobs import BlobStore
+    from workflows.credit_application_types import DocumentAdded
+
+    app_id, handle = await start_application(temporal_env.client, settings, db, CASES["referral to officer"],
+                                             task_queue)
+    await wait_stage(handle, {"in_review"})
+    await handle.execute_update(CreditApplicationWorkflow.claim, ClaimInput(officer_id="olga", role="officer"))
+    await handle.execute_update(CreditApplicationWorkflow.decide, DecideInput(
+        officer_id="olga", role="officer", action="request_info", comment="Need a second month of statements.",
+        requested_items=["bank_statement for the previous month"]))
+    st = await wait_stage(handle, {"info_requested"})
+    assert st.info_requested == ["bank_statement for the previous month"] and st.info_deadline is not None
+    with db.session() as s:
+        notice = next(n for n in repo.notices_for(s, app_id) if n.kind == "info_request")
+        assert notice.body["requested"] == ["bank_statement for the previous month"]
+    data = bank_statement("Carol Diaz", 4100, 9000, 7900).encode()
+    sha = BlobStore(settings.blob_dir).put(data)
+    with db.session() as s:
+        doc = repo.add_document(s, app_id, sha, "text/plain", len(data), "older.txt")
+        doc_id = doc.id
+    await handle.signal(CreditApplicationWorkflow.document_added, DocumentAdded(document_id=doc_id, sha256=sha))
+    st = await wait_stage(handle, {"in_review"})
+    assert st.info_requested == [] and st.review is not None and st.review.assignee is None
+    assert len(st.analyzed_documents) == 4  # the new statement was analysed too
+    await handle.terminate("test done")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
@@ -30,6 +30,7 @@ from creditflow.config import Settings, get_settings
 from creditflow.decision import early_warning, servicing_math
 from creditflow.nlp.contract import Analysis
 from workflows.credit_line_types import (
+    CreditLineState,
     EarlyWarningRequest,
     EarlyWarningResult,
     Installment,
@@ -230,7 +231,39 @@ class ServicingActivities:
         record = await asyncio.to_thread(self.ledger.append, entry)
         log.info("line.event", event_sha256=entry.inputs["event"], seq=record.seq,
                  **event.model_dump(mode="json"))
+        await self._raise_alert(event, entry.idempotency_key, entry.recorded_at, record.seq)
         return LineEventReceipt(event_sha256=entry.inputs["event"])
+
+    async def _raise_alert(self, event: LineEvent, key: str, raised_at: datetime, seq: int) -> None:
+        """An action named in models/policy/servicing_alerts.yml (watch list, freeze, limit
+        reduction) becomes a task in the officers' `servicing` queue, keyed like its evidence
+        record so a retry finds the task already there. The task shows the line's product,
+        balance and grade, read with the line's own `status` query (the event does not carry
+        them); if the line does not answer in time the task is raised without them."""
+        from creditflow.store import alerts
+
+        policy = alerts.load_alert_policy(self.settings.models_dir / "policy" / "servicing_alerts.yml")
+        action = event.detail.get("action")
+        if event.kind != "action" or not policy.raises_task(str(action) if action else None):
+            return
+        info = activity.info()
+        line = alerts.LineSnapshot()
+        try:
+            st = await activity.client().get_workflow_handle(info.workflow_id).query(
+                "status", result_type=CreditLineState, rpc_timeout=timedelta(seconds=10))
+            line = alerts.LineSnapshot(product=st.product, balance=st.balance_outstanding,
+                                       credit_limit=st.credit_limit, grade=st.grade, bucket=st.bucket,
+                                       days_past_due=st.days_past_due)
+        except Exception as exc:  # the task matters more than its figures
+            log.warning("line.alert_snapshot_failed", workflow_id=info.workflow_id, error=str(exc))
+        new = alerts.NewAlert(
+            key=key, application_id=event.application_id, workflow_id=info.workflow_id, action=str(action),
+            reason_code=event.reason_code, rule_id=str(event.detail.get("rule_id") or "") or None,
+            policy_version=event.policy_version, raised_on=event.occurred_on, raised_at=raised_at,
+            evidence_seq=seq, line=line)
+        row, created = await asyncio.to_thread(alerts.raise_alert, self.db, new, policy)
+        log.info("line.alert_task", alert_id=row.id, created=created, action=row.action,
+                 reason_code=row.reason_code, sla_due_at=str(row.sla_due_at))
 
 
 SERVICING_ACTIVITIES: list[Callable[..., Any]] = [

@@ -55,6 +55,7 @@ class Database:
         """For tests and first start; production runs Alembic migrations."""
         import creditflow.store.models  # noqa: F401  (registers tables)
         import creditflow.ledger.models  # noqa: F401
+        import creditflow.store.alerts  # noqa: F401  (servicing alert tasks)
 
         Base.metadata.create_all(self.engine)
 

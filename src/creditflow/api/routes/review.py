@@ -7,7 +7,9 @@ and are mapped to 403 / 409 / 422 by `_update_error`.
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import hashlib
+from datetime import datetime, timezone
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -31,6 +33,10 @@ QUEUES_FOR_ROLE = {
     "admin": ("officer", "senior", "committee"),
 }
 STATUS_FOR_ERROR = {"forbidden": 403, "four_eyes": 403, "conflict": 409, "invalid": 422}
+# Early-warning alert tasks of credit lines (creditflow.store.alerts): a table, not workflows,
+# so they are listed from the database and are not among the application queues above.
+SERVICING_QUEUE = "servicing"
+SERVICING_ROLES = ("officer", "senior_officer", "admin")
 
 
 class DecisionBody(BaseModel):
@@ -64,13 +70,39 @@ def _attr(sas: Any, key: Any) -> Any:
         return None
 
 
+class ResolveAlertBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: str = Field(min_length=1, max_length=5000)
+
+    @field_validator("comment", mode="after")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a comment is required to resolve an alert")
+        return encodable(value)
+
+
+def _servicing_tasks(request: Request, assignee: str | None, stage: str | None) -> dict[str, Any]:
+    from creditflow.store import alerts
+
+    if stage not in (None, alerts.STAGE):
+        return {"items": []}
+    with request.app.state.db.session() as s:
+        rows = alerts.list_alerts(s, "open", assignee=assignee)
+        return {"items": [alerts.task_item(a) for a in rows]}
+
+
 @router.get("/tasks")
 async def list_tasks(
-    principal: StaffDep, client: TemporalDep,
+    request: Request, principal: StaffDep, client: TemporalDep,
     queue: str | None = Query(default=None, max_length=20, pattern=r"^[a-z_]+$"),
     assignee: str | None = Query(default=None, max_length=200),
-    stage: Literal["in_review"] | None = None,
+    stage: Literal["in_review", "alert"] | None = None,
 ) -> dict[str, Any]:
+    if queue == SERVICING_QUEUE:
+        if principal.role not in SERVICING_ROLES:
+            raise ProblemError(403, "Queue not allowed", f"Role {principal.role} may not see the {queue} queue.")
+        return await asyncio.to_thread(_servicing_tasks, request, assignee, stage)
     allowed = QUEUES_FOR_ROLE[principal.role]
     queues = [queue] if queue else list(allowed)
     if queue and queue not in allowed:
@@ -165,3 +197,53 @@ async def decide(task_id: str, body: DecisionBody, request: Request, principal: 
 
     return await _update(client, request, principal, task_id, CreditApplicationWorkflow.decide,
                          DecideInput(officer_id=principal.sub, role=principal.role, **body.model_dump()))
+
+
+def _resolve_alert(request: Request, principal: Any, alert_id: str, comment: str) -> dict[str, Any]:
+    """Close the task once (atomic status change), then append the resolution to the evidence
+    log; if the log cannot be written the task is reopened, so no resolution goes unrecorded."""
+    from creditflow.ledger.log import EvidenceLog
+    from creditflow.ledger.records import EvidenceEntry
+    from creditflow.store import alerts
+
+    db = request.app.state.db
+    now = datetime.now(timezone.utc)
+    with db.session() as s:
+        alert = alerts.get_alert(s, alert_id)
+        if alert is None:
+            raise ProblemError(404, "Alert not found", f"No servicing alert {alert_id}.")
+        if not alerts.mark_resolved(s, alert_id, principal.sub, principal.role, comment, now):
+            raise ProblemError(409, "Alert already resolved", f"Alert {alert_id} is not open.",
+                               reason="ALREADY_RESOLVED")
+    entry = EvidenceEntry(
+        idempotency_key=f"servicing-alert:{alert.id}:resolved", application_id=alert.application_id,
+        stage="line_alert_resolved", actor=principal.sub, recorded_at=now,
+        inputs={"comment": hashlib.sha256(comment.encode()).hexdigest()},
+        policy_version=alert.policy_version, outcome="resolved",
+        reasons=[{"code": alert.reason_code}] if alert.reason_code else [],
+        details={"alert_id": alert.id, "queue": alert.queue, "action": alert.action, "rule_id": alert.rule_id,
+                 "role": principal.role, "workflow_id": alert.workflow_id, "raised_on": alert.raised_on.isoformat(),
+                 "action_evidence_seq": alert.evidence_seq, "sla_policy_version": alert.sla_policy_version},
+    )
+    try:
+        record = EvidenceLog(db, request.app.state.settings).append(entry)
+    except Exception:
+        with db.session() as s:
+            alerts.reopen(s, alert_id)
+        raise
+    with db.session() as s:
+        row = alerts.get_alert(s, alert_id)
+        assert row is not None
+        row.resolution_evidence_seq = record.seq
+        s.flush()
+        return alerts.task_item(row)
+
+
+@router.post("/alerts/{alert_id}/resolve")
+async def resolve_alert(alert_id: str, body: ResolveAlertBody, request: Request,
+                        principal: StaffDep) -> dict[str, Any]:
+    """Close a servicing alert task with a mandatory comment (recorded as its SHA-256 in the
+    evidence log, in full on the task). 404 unknown, 409 already resolved."""
+    if principal.role not in SERVICING_ROLES:
+        raise ProblemError(403, "Queue not allowed", f"Role {principal.role} may not resolve servicing alerts.")
+    return await asyncio.to_thread(_resolve_alert, request, principal, alert_id, body.comment.strip())

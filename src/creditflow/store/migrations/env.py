@@ -5,6 +5,7 @@ from sqlalchemy import engine_from_config, pool
 
 import creditflow.ledger.models  # noqa: F401
 import creditflow.store.models  # noqa: F401
+import creditflow.store.alerts  # noqa: F401  (servicing alert tasks, migration 0002)
 from creditflow.store.db import Base
 
 config = context.config
