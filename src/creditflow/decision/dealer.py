@@ -91,9 +91,25 @@ def _doc(inp: DecisionInput, doc_type: str) -> dict[str, Any]:
     return d.fields if d else {}
 
 
+def _statements_by_period(inp: DecisionInput) -> list[dict[str, Any]]:
+    """Financial statements oldest first (by period_end; undated ones count as oldest)."""
+    docs = [d.fields for d in inp.documents if d.doc_type == "financial_statement"]
+    return sorted(docs, key=lambda f: str(f.get("period_end") or ""))
+
+
+def revenue_trend(inp: DecisionInput) -> float | None:
+    """Relative revenue change between the two latest periods, when two statements were given."""
+    periods = [to_float(f.get("revenue")) for f in _statements_by_period(inp)]
+    periods = [r for r in periods if r is not None and r > 0]
+    if len(periods) < 2:
+        return None
+    return round((periods[-1] - periods[-2]) / periods[-2], 4)
+
+
 def dealer_features(inp: DecisionInput, known_anchors: set[str]) -> dict[str, Any]:
     a = inp.applicant
-    fs, bank = _doc(inp, "financial_statement"), _doc(inp, "bank_statement")
+    statements = _statements_by_period(inp)
+    fs, bank = (statements[-1] if statements else {}), _doc(inp, "bank_statement")
     revenue_doc = to_float(fs.get("revenue"))
     assets, liabilities = to_float(fs.get("total_assets")), to_float(fs.get("total_liabilities"))
     net_income = to_float(fs.get("net_income"))
@@ -114,6 +130,9 @@ def dealer_features(inp: DecisionInput, known_anchors: set[str]) -> dict[str, An
                             if (opening := to_float(bank.get("opening_balance"))) is not None
                             and (closing := to_float(bank.get("closing_balance"))) is not None else None),
         "anchor_partner": ("known" if anchor in known_anchors else "unknown") if anchor else None,
+        # shown to the officer and read by policy rules; not in the expert score
+        "revenue_trend": revenue_trend(inp),
+        "revenue_periods": len(statements),
         "stated_annual_revenue": stated,
         "documented_annual_revenue": revenue_doc,
         "total_assets": assets,
@@ -172,6 +191,8 @@ def decide_dealer(inp: DecisionInput, policy_path: Path | None = None, scorecard
         "net_margin": float(features["net_margin"] if features["net_margin"] is not None else 0.0),
         "anchor_partner_known": features["anchor_partner"] == "known",
         "license_number_mismatch": registration_mismatch(inp),
+        "revenue_trend": float(features["revenue_trend"] if features["revenue_trend"] is not None else 0.0),
+        "revenue_periods": float(features["revenue_periods"]),
         **signal_facts(inp.signals),
     }
     fired = policy.evaluate(facts)

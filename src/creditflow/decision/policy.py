@@ -68,7 +68,7 @@ DEALER_SYMBOLS: dict[str, Any] = {
     "years_in_business": _T.FLOAT, "annual_revenue": _T.FLOAT, "documented_revenue": _T.FLOAT,
     "revenue_diff_pct": _T.FLOAT, "revenue_tolerance": _T.FLOAT,
     "leverage": _T.FLOAT, "net_margin": _T.FLOAT, "anchor_partner_known": _T.BOOLEAN,
-    "license_number_mismatch": _T.BOOLEAN,
+    "license_number_mismatch": _T.BOOLEAN, "revenue_trend": _T.FLOAT, "revenue_periods": _T.FLOAT,
 }
 SYMBOLS_BY_PRODUCT = {"consumer_installment": CONSUMER_SYMBOLS, "dealer_working_capital": DEALER_SYMBOLS}
 
