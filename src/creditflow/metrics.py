@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,6 +45,10 @@ NLP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.
 def _method_label(method: str) -> str:
     m = method.upper()
     return m if m in STANDARD_METHODS else "OTHER"
+
+
+if TYPE_CHECKING:
+    from creditflow.store.db import Database
 
 
 class ServiceMetrics:
@@ -155,3 +160,32 @@ class NlpMetrics(ServiceMetrics):
             yield
         finally:
             self.observe_analysis(kind, time.perf_counter() - start, chars)
+
+
+class StoreCollector:
+    """Business gauges read from the database at scrape time: applications by stage and decisions by
+    kind and outcome. Reading at scrape time keeps them right across API replicas and restarts."""
+
+    def __init__(self, db: "Database") -> None:
+        self.db = db
+
+    def collect(self) -> Iterator[object]:
+        from prometheus_client.core import GaugeMetricFamily
+        from sqlalchemy import func, select
+
+        from creditflow.store.models import Application, DecisionRecord
+
+        stages = GaugeMetricFamily(f"{NAMESPACE}_applications", "Applications by current stage.", labels=["stage"])
+        decisions = GaugeMetricFamily(f"{NAMESPACE}_decisions", "Recorded decision steps by kind and outcome.",
+                                      labels=["kind", "outcome"])
+        try:
+            with self.db.session() as s:
+                for stage, n in s.execute(select(Application.stage, func.count()).group_by(Application.stage)):
+                    stages.add_metric([stage], n)
+                for kind, outcome, n in s.execute(select(DecisionRecord.kind, DecisionRecord.outcome, func.count())
+                                                  .group_by(DecisionRecord.kind, DecisionRecord.outcome)):
+                    decisions.add_metric([kind, outcome], n)
+        except Exception:  # database down: the scrape still answers with the process metrics
+            return
+        yield stages
+        yield decisions

@@ -346,6 +346,8 @@ async def test_metrics_endpoint_is_admin_only_and_counts_api_events(hardened: Ap
     assert 'creditflow_http_requests_total{method="POST",route="/v1/applications",status="422"} 1.0' in text
     assert 'route="/v1/applications/{application_id}/submit"' in text
     assert app_id not in text  # ids never become labels
+    # business gauges read from the store at scrape time
+    assert 'creditflow_applications{stage="awaiting_documents"}' in text
     assert "creditflow_http_request_duration_seconds_bucket" in text
     hardened.app.state.metrics_public = True
     assert httpx.get(f"{hardened.url}/metrics").status_code == 200

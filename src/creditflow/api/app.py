@@ -57,4 +57,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     except ImportError:
         pass
     install_hardening(app, settings)
+    from creditflow.metrics import StoreCollector
+
+    app.state.metrics.registry.register(StoreCollector(app.state.db))
     return app
