@@ -206,6 +206,7 @@ def test_worker_serves_temporal_sdk_metrics(stack: FaultStack) -> None:
     text = httpx.get(stack.worker_metrics, timeout=10).text
     assert "temporal_activity_execution_latency" in text and 'activity_type="decide_application"' in text, text[:500]
     assert "temporal_workflow_task_execution_latency" in text
+    assert "creditflow_decision_latency" in text and 'outcome="declined"' in text  # our own histogram
 
 
 async def _max_attempts(stack: FaultStack, app_id: str, types: tuple[str, ...]) -> int:

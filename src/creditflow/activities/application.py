@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import re
+from datetime import datetime, timezone
 from typing import Any
 
 import httpx
@@ -38,6 +39,17 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 def _sha256_json(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def _record_decision_latency(created_at: "datetime", outcome: str) -> None:
+    """Application created -> final decision, exported with the Temporal SDK metrics (worker
+    Prometheus endpoint, CREDITFLOW_WORKER_METRICS_PORT)."""
+    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=timezone.utc)
+    elapsed = datetime.now(timezone.utc) - created
+    if elapsed.total_seconds() >= 0:
+        activity.metric_meter().create_histogram_timedelta(
+            "creditflow_decision_latency", "Application created to final decision.", "duration",
+        ).with_additional_attributes({"outcome": outcome}).record(elapsed)
 
 
 class ApplicationActivities:
@@ -187,6 +199,8 @@ class ApplicationActivities:
                 raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
             app.stage = o.stage
             app.status = o.status
+            if o.stage in ("approved", "declined", "withdrawn_incomplete") and app.created_at is not None:
+                _record_decision_latency(app.created_at, o.stage)
             if o.decision is not None and o.status != "decided_automatically":
                 app.decision = o.decision
             if o.officer_decision is not None:
