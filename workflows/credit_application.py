@@ -66,6 +66,9 @@ NLP_RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=20),
     non_retryable_error_types=["UnreadableDocument", "BlobIntegrityError", "TextTooLarge"],
 )
+# Activities heartbeat every few seconds while they work (activities/application.py), so a worker
+# killed mid-activity is noticed after HEARTBEAT, not after the whole start-to-close timeout.
+HEARTBEAT = timedelta(seconds=15)
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
 
 
@@ -264,7 +267,7 @@ class CreditApplicationWorkflow:
         res = await workflow.execute_activity(
             "analyze_notes", self._inp.application_id, result_type=NotesResult,
             start_to_close_timeout=timedelta(seconds=60), schedule_to_close_timeout=timedelta(minutes=30),
-            heartbeat_timeout=timedelta(seconds=30), retry_policy=NLP_RETRY,
+            heartbeat_timeout=HEARTBEAT, retry_policy=NLP_RETRY,
         )
         self._note_signals = list(res.signals)
         self._state.protected_mentions += res.protected_mentions
@@ -282,7 +285,7 @@ class CreditApplicationWorkflow:
                     result_type=DocumentResult,
                     start_to_close_timeout=timedelta(seconds=120),
                     schedule_to_close_timeout=timedelta(minutes=30),
-                    heartbeat_timeout=timedelta(seconds=60),
+                    heartbeat_timeout=HEARTBEAT,
                     retry_policy=NLP_RETRY,
                 )
             except ActivityError as err:

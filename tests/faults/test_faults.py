@@ -101,13 +101,14 @@ def test_kill9_worker_with_applications_in_flight(stack: FaultStack) -> None:
             tasks = [asyncio.create_task(one(i)) for i in range(n)]
             while len(done) < 8:  # some are deciding, more are still arriving
                 await asyncio.sleep(0.05)
+            await asyncio.to_thread(worker.kill9)
+            await asyncio.sleep(1.5)  # submissions keep arriving with no worker at all
+            # in flight = accepted but undecided while no worker exists (they can only finish after restart)
             in_flight = []
-            for a in done:
+            for a in list(done):
                 r = await http.get(f"/v1/applications/{a}", headers=auth(tok))
                 if r.json()["stage"] not in TERMINAL | {"in_review"}:
                     in_flight.append(a)
-            await asyncio.to_thread(worker.kill9)
-            await asyncio.sleep(1.0)  # submissions keep arriving with no worker at all
             await asyncio.to_thread(worker.start)
             pairs = await asyncio.gather(*tasks)
             expected = dict(pairs)

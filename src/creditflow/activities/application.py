@@ -8,6 +8,8 @@ worker and the tests build them the same way.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 import hashlib
 import json
 import re
@@ -39,6 +41,23 @@ _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 def _sha256_json(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+@asynccontextmanager
+async def heartbeating(every: float = 3.0) -> AsyncIterator[None]:
+    """Heartbeat in the background while a long step (OCR, an NLP call) runs, so the server can tell a
+    slow activity from a dead worker within the heartbeat timeout."""
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(every)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
 
 
 def _record_decision_latency(created_at: "datetime", outcome: str) -> None:
@@ -87,6 +106,10 @@ class ApplicationActivities:
 
     @activity.defn(name="analyze_document")
     async def analyze_document(self, inp: AnalyzeDocumentInput) -> DocumentResult:
+        async with heartbeating():
+            return await self._analyze_document(inp)
+
+    async def _analyze_document(self, inp: AnalyzeDocumentInput) -> DocumentResult:
         from creditflow.nlp.extract import extract_text
 
         with self.db.session() as s:
@@ -134,6 +157,10 @@ class ApplicationActivities:
 
     @activity.defn(name="analyze_notes")
     async def analyze_notes(self, application_id: str) -> NotesResult:
+        async with heartbeating():
+            return await self._analyze_notes(application_id)
+
+    async def _analyze_notes(self, application_id: str) -> NotesResult:
         with self.db.session() as s:
             app = repo.get_application(s, application_id)
             if app is None:
