@@ -9,6 +9,7 @@ CREDITFLOW_TEST_DATABASE_URL is set).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -138,27 +139,37 @@ class _Server(threading.Thread):
         self.join(timeout=10)
 
 
+@contextlib.contextmanager
+def serve(app: object, health: str = "/healthz", timeout: float = 180.0) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on a free loopback port until the block ends; yields its base URL
+    once `health` answers 200."""
+    port = free_port()
+    server = _Server(app, port)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}{health}", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"server for {app!r} did not become healthy")
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def nlp_url() -> Iterator[str]:
     """The real NLP service (spaCy + encoder) on a loopback port, started once per session."""
     from creditflow.nlp.service import create_app
 
-    port = free_port()
-    server = _Server(create_app(), port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    else:
-        raise RuntimeError("NLP service did not start")
-    yield url
-    server.stop()
+    with serve(create_app()) as url:
+        yield url
 
 
 @pytest.fixture
@@ -188,19 +199,8 @@ def api_url(temporal_env, worker, settings: Settings, db) -> Iterator[str]:  # t
     database and a worker on this test's task queue."""
     from creditflow.api.app import create_app
 
-    port = free_port()
-    server = _Server(create_app(settings, temporal=temporal_env.client, db=db), port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    server.stop()
+    with serve(create_app(settings, temporal=temporal_env.client, db=db), timeout=30) as url:
+        yield url
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from creditflow.api.middleware import (
 from creditflow.api.ratelimit import RateLimiter, RateLimitSettings, is_limited, retry_after_header
 from creditflow.demo import demo_cases
 from creditflow.metrics import ApiMetrics
-from tests.conftest import _Server, free_port
+from tests.conftest import serve
 
 CASE = demo_cases()[0]
 
@@ -46,21 +46,8 @@ class Api:
 @pytest.fixture
 def hardened(temporal_env, settings, db) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     app = create_app(settings, temporal=temporal_env.client, db=db)
-    port = free_port()
-    server = _Server(app, port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        import time
-
-        time.sleep(0.05)
-    yield Api(url, app)
-    server.stop()
+    with serve(app, timeout=30) as url:
+        yield Api(url, app)
 
 
 def auth(token: str) -> dict[str, str]:

@@ -57,24 +57,12 @@ def screenshots() -> Iterator[Path]:
 @pytest.fixture
 def console_url(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """The API app alone (no Temporal, no worker) on a loopback port: enough for the page itself."""
-    import httpx
 
     from creditflow.api.app import create_app
-    from tests.conftest import _Server, free_port
+    from tests.conftest import free_port, serve
 
     # Point Temporal at a closed port: a developer's running `creditflow up` must not leak in,
     # and API calls that need Temporal answer 503, which the page must explain.
     settings.temporal_address = f"127.0.0.1:{free_port()}"
-    port = free_port()
-    server = _Server(create_app(settings), port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        server.join(0.1)
-    yield url
-    server.stop()
+    with serve(create_app(settings), timeout=30) as url:
+        yield url

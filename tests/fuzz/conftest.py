@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
 
 from creditflow.api.ratelimit import RateLimiter
-from tests.conftest import _Server, free_port
+from tests.conftest import serve
 
 
 @pytest.fixture
@@ -24,16 +22,5 @@ def fuzz_api_url(temporal_env, settings, db) -> Iterator[str]:  # type: ignore[n
 
     app = create_app(settings, temporal=temporal_env.client, db=db)
     app.state.rate_limiter = RateLimiter(per_minute=100_000, burst=100_000)
-    port = free_port()
-    server = _Server(app, port)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(400):
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    yield url
-    server.stop()
+    with serve(app, timeout=30) as url:
+        yield url
