@@ -140,10 +140,10 @@ class _Server(threading.Thread):
 
 
 @contextlib.contextmanager
-def serve(app: object, health: str = "/healthz", timeout: float = 180.0) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on a free loopback port until the block ends; yields its base URL
+def serve(app: object, health: str = "/healthz", timeout: float = 180.0, port: int | None = None) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on a (free) loopback port until the block ends; yields its base URL
     once `health` answers 200."""
-    port = free_port()
+    port = port or free_port()
     server = _Server(app, port)
     server.start()
     url = f"http://127.0.0.1:{port}"
