@@ -59,6 +59,7 @@ def stack_commands(settings: Settings) -> list[Proc]:
                           str(settings.var_dir / "temporal.db"), "--ip", t_host, "--port", str(t_port),
                           "--ui-port", str(ui.port or 8233), "--namespace", settings.temporal_namespace,
                           "--ui-codec-endpoint", f"{settings.public_api_url}/codec",
+                          "--ui-disable-news-fetch",  # offline: the UI must not reach for the internet
                           # WAL + normal sync: the dev server's default syncs the disk on every write,
                           # which doubled submit-to-decision latency under load (benchmarks/RESULTS.md)
                           "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",

@@ -35,7 +35,8 @@ async def test_temporal_ui_shows_decrypted_payloads_only_for_signed_in_staff(bro
     settings.nlp_url = nlp_url
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_bin(), search_attributes=ALL, data_converter=data_converter(settings),
-        ui=True, ui_port=ui_port, dev_server_extra_args=["--ui-codec-endpoint", f"{api}/codec"],
+        ui=True, ui_port=ui_port,
+        dev_server_extra_args=["--ui-codec-endpoint", f"{api}/codec", "--ui-disable-news-fetch"],
         dev_server_log_level="error")
     tq = f"ui-{uuid.uuid4().hex[:6]}"
     settings.task_queue = tq
@@ -56,7 +57,9 @@ async def test_temporal_ui_shows_decrypted_payloads_only_for_signed_in_staff(bro
                 statuses: list[int] = []
                 page = await ctx.new_page()
                 page.on("response", lambda r: statuses.append(r.status) if "/codec/decode" in r.url else None)
-                await page.goto(wf_url, wait_until="networkidle")
+                # the UI keeps polling, so wait for the codec call itself rather than for network idle
+                async with page.expect_response(lambda r: "/codec/decode" in r.url, timeout=60000):
+                    await page.goto(wf_url, wait_until="domcontentloaded")
                 await page.wait_for_timeout(1500)
                 assert statuses and set(statuses) == {401}, statuses
                 assert '"requested_amount"' not in await page.inner_text("body")
@@ -71,8 +74,9 @@ async def test_temporal_ui_shows_decrypted_payloads_only_for_signed_in_staff(bro
                 statuses = []
                 page = await ctx.new_page()
                 page.on("response", lambda r: statuses.append(r.status) if "/codec/decode" in r.url else None)
-                await page.goto(wf_url, wait_until="networkidle")
-                await page.get_by_text('"requested_amount"').first.wait_for(timeout=15000)
+                async with page.expect_response(lambda r: "/codec/decode" in r.url, timeout=60000):
+                    await page.goto(wf_url, wait_until="domcontentloaded")
+                await page.get_by_text('"requested_amount"').first.wait_for(timeout=30000)
                 body = await page.inner_text("body")
                 assert f'"application_id": "{app_id}"' in body and '"stage": "approved"' in body
                 assert 200 in statuses
