@@ -297,10 +297,14 @@ async def test_access_log_has_route_template_and_hashed_subject_only(hardened: A
         r = await http.get(f"/v1/applications/{app_id}/evidence?email=alice@example.com",
                            headers={**auth(tokens["applicant"]), "X-Request-ID": "req-abcdef123"})
         assert r.status_code == 200
-    await asyncio.sleep(0)  # the log line is written when the response finished
-    records = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.strip()]
-    access = [rec for rec in records if rec.get("event") == "http_request"]
-    mine = [rec for rec in access if rec.get("request_id") == "req-abcdef123"]
+    # the server thread writes the line after the last response byte: the client can be faster
+    for _ in range(100):
+        records = [json.loads(line) for line in log_lines.getvalue().splitlines() if line.strip()]
+        access = [rec for rec in records if rec.get("event") == "http_request"]
+        mine = [rec for rec in access if rec.get("request_id") == "req-abcdef123"]
+        if mine:
+            break
+        await asyncio.sleep(0.05)
     assert len(mine) == 1, access
     line = mine[0]
     assert line["route"] == "/v1/applications/{application_id}/evidence"
