@@ -52,7 +52,7 @@ faults: install system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider tests/faults
 
 histories: install
-	$(PY) tests/histories/generate.py
+	$(PY) tests/histories/generate.py $(SUFFIX)  # e.g. `make histories SUFFIX=_v4`: earlier histories stay for replay
 
 lint: install
 	$(VENV)/bin/ruff check src workflows tests || true

@@ -10,9 +10,11 @@ NLP service as its own process (`creditflow nlp`), one worker in this process:
 - application: the real CreditApplicationWorkflow + activities (build_worker), applications created
   and their three documents uploaded through the real API app (in-process ASGI, not timed); timed is
   `submit` -> workflow result for N applications, C in flight at a time.
-- bare: a workflow that runs the SAME activities in the same order and parallelism as one real
-  application's history (counted from it: notes, 3 documents in parallel, decide, 2x evidence +
-  outcome) as no-op activities, with the same encrypting data converter, started N times, C at a time.
+- bare: a workflow that runs the SAME activities in the same order, kind and parallelism as one real
+  application's history (counted from it; since the `local-store-steps` patch: notes + 3 documents as
+  regular activities in parallel, then decide, evidence, outcome, evidence, outcome as local
+  activities in one workflow task) as no-op activities, with the same encrypting data converter,
+  started N times, C at a time.
 
 Prints JSON with both throughputs (workflows/s) and the ratio. Never part of the tests.
 """
@@ -55,17 +57,21 @@ async def bench_noop(step: str) -> str:
 
 @workflow.defn(sandboxed=True)
 class BareShapeWorkflow:
-    """No-op activities in the shape of one auto-approved application: a list of stages, each a
-    number of activities run in parallel."""
+    """No-op activities in the shape of one auto-approved application: a list of stages, one per
+    workflow task, each `[local, remote]`: `local` local activities one after the other inside the
+    task, then `remote` regular activities in parallel."""
 
     @workflow.run
-    async def run(self, shape: list[int]) -> int:
+    async def run(self, shape: list[list[int]]) -> int:
         done = 0
-        for i, width in enumerate(shape):
+        for i, (local, remote) in enumerate(shape):
+            for j in range(local):
+                await workflow.execute_local_activity(bench_noop, f"{i}-l{j}",
+                                                      start_to_close_timeout=timedelta(seconds=30))
             await asyncio.gather(*(workflow.execute_activity(bench_noop, f"{i}-{j}",
                                                              start_to_close_timeout=timedelta(seconds=30))
-                                   for j in range(width)))
-            done += width
+                                   for j in range(remote)))
+            done += local + remote
         return done
 
 
@@ -75,18 +81,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def shape_from_history(history: Any) -> list[int]:
-    """Widths of the activity stages after `submit`: activities scheduled in one workflow task form a stage."""
-    shape: list[int] = []
-    current = 0
+def shape_from_history(history: Any) -> list[list[int]]:
+    """`[local, remote]` per workflow task that ran activities: local-activity markers and regular
+    activities scheduled by the commands of one workflow task form a stage."""
+    shape: list[list[int]] = []
+    local = remote = 0
     for e in history.events:
         if e.HasField("activity_task_scheduled_event_attributes"):
-            current += 1
-        elif e.HasField("workflow_task_completed_event_attributes") and current:
-            shape.append(current)
-            current = 0
-    if current:
-        shape.append(current)
+            remote += 1
+        elif (e.HasField("marker_recorded_event_attributes")
+              and e.marker_recorded_event_attributes.marker_name == "core_local_activity"):
+            local += 1
+        elif e.HasField("workflow_task_completed_event_attributes") and (local or remote):
+            shape.append([local, remote])
+            local = remote = 0
+    if local or remote:
+        shape.append([local, remote])
     return shape
 
 
@@ -185,7 +195,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
         db.dispose()
         shutil.rmtree(var, ignore_errors=True)
     app_rate, bare_rate = n / app_s, n / bare_s
-    return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(shape),
+    return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(a + b for a, b in shape),
             "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
             "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
             "temporal_sqlite_pragma": pragmas,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeUpdate
@@ -70,6 +71,13 @@ NLP_RETRY = RetryPolicy(
 # killed mid-activity is noticed after HEARTBEAT, not after the whole start-to-close timeout.
 HEARTBEAT = timedelta(seconds=15)
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
+# Patch id: store, evidence and decision steps run as local activities, and notes are analysed
+# together with the documents. Why: each regular activity costs a round trip through the Temporal
+# server (scheduled/started/completed events plus a new workflow task); the store steps take a few
+# milliseconds, so that round trip was most of an application's latency (benchmarks/RESULTS.md, load).
+# Local activities run inside the workflow task that asks for them and are recorded as markers;
+# they are retried like any activity and are idempotent on (workflow id, step) like before.
+LOCAL_STEPS_PATCH = "local-store-steps"
 
 
 def _reject(kind: str, message: str) -> ApplicationError:
@@ -90,6 +98,7 @@ class CreditApplicationWorkflow:
         self._unrecorded: list[OfficerDecision] = []
         self._offer_response: OfferResponse | None = None
         self._step = 0
+        self._local_steps = False  # set in run() from the LOCAL_STEPS_PATCH marker
 
     # ------------------------------------------------------------------ messages
     @workflow.signal
@@ -214,14 +223,19 @@ class CreditApplicationWorkflow:
     # ------------------------------------------------------------------ main line
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
+        self._local_steps = workflow.patched(LOCAL_STEPS_PATCH)
         self._set_stage("awaiting_documents")
         await workflow.wait_condition(lambda: self._state.submitted)
-        await self._analyze_notes()
+        if not self._local_steps:
+            await self._analyze_notes()
         round_no = 0
         while True:
             round_no += 1
             self._set_stage("analyzing")
-            await self._analyze_documents()
+            if self._local_steps and round_no == 1:  # notes and documents are independent: one round trip
+                await asyncio.gather(self._analyze_notes(), self._analyze_documents())
+            else:
+                await self._analyze_documents()
             self._set_stage("scoring")
             decision = await self._decide(round_no)
             self._set_stage("policy")
@@ -316,13 +330,12 @@ class CreditApplicationWorkflow:
     async def _decide(self, round_no: int, amount: float | None = None, term: int | None = None,
                       tag: str = "auto") -> Decision:
         facts = [r.facts for r in self._results.values() if r.status == "analyzed"]
-        decision = await workflow.execute_activity(
+        decision = await self._store_step(
             "decide_application",
             DecideActivityInput(application_id=self._inp.application_id, documents=facts,
                                 signals=self._state.risk_signals, as_of=workflow.now().date(),
                                 amount=amount, term_months=term),
-            result_type=Decision,
-            start_to_close_timeout=timedelta(seconds=60), retry_policy=STORE_RETRY,
+            result_type=Decision, timeout=timedelta(seconds=60),
         )
         if tag == "auto":
             self._state.recommendation = decision
@@ -527,12 +540,19 @@ class CreditApplicationWorkflow:
 
     # ------------------------------------------------------------------ helpers
     async def _evidence(self, e: EvidenceInput) -> None:
-        await workflow.execute_activity("record_evidence", e, start_to_close_timeout=timedelta(seconds=30),
-                                        retry_policy=STORE_RETRY)
+        await self._store_step("record_evidence", e, result_type=int, timeout=timedelta(seconds=30))
 
     async def _persist(self, o: OutcomeInput) -> None:
-        await workflow.execute_activity("record_outcome", o, start_to_close_timeout=timedelta(seconds=30),
-                                        retry_policy=STORE_RETRY)
+        await self._store_step("record_outcome", o, result_type=None, timeout=timedelta(seconds=30))
+
+    async def _store_step(self, name: str, arg: object, result_type: type | None, timeout: timedelta) -> Any:
+        """A short database step (decision engine, evidence log, application row): a local activity
+        since `local-store-steps`, a regular one in histories recorded before it."""
+        if self._local_steps:
+            return await workflow.execute_local_activity(name, arg, result_type=result_type,
+                                                         start_to_close_timeout=timeout, retry_policy=STORE_RETRY)
+        return await workflow.execute_activity(name, arg, result_type=result_type,
+                                               start_to_close_timeout=timeout, retry_policy=STORE_RETRY)
 
     @staticmethod
     def _is_override(recommended: str | None, action: str) -> bool:
