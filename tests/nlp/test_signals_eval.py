@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from creditflow.config import REPO_ROOT
-from creditflow.nlp.contract import PROTECTED_CATEGORIES, RISK_CODES
+from creditflow.nlp.contract import PROTECTED_CATEGORIES, RISK_CODES, Evidence, RiskSignal
 from creditflow.nlp.signals.data import load_data
-from creditflow.nlp.signals.evaluate import CARD_END, CARD_START, evaluate_notes, load_notes, write_model_card
+from creditflow.nlp.signals.evaluate import (CARD_END, CARD_START, evaluate_notes, load_notes, score_notes, signal_rows,
+                                             write_model_card)
 
 SIGNALS_DIR = REPO_ROOT / "models" / "nlp" / "signals"
 
@@ -75,6 +76,51 @@ def test_model_card_section_is_replaced_between_markers_only(tmp_path: Path, tes
 def test_model_card_is_created_when_absent(tmp_path: Path, test_report) -> None:  # type: ignore[no-untyped-def]
     card = write_model_card([test_report], tmp_path / "NEW.md")
     assert CARD_START in card.read_text() and CARD_END in card.read_text()
+
+
+def _signal(code: str, polarity: str, subject: str, start: int, end: int) -> RiskSignal:
+    return RiskSignal(code=code, polarity=polarity, subject=subject, severity="medium",  # type: ignore[arg-type]
+                      evidence=Evidence(text="x" * (end - start), start=start, end=end))
+
+
+def test_score_notes_on_a_hand_made_example() -> None:
+    """Two notes whose every count is worked out by hand; English and Chinese evaluators both score with this."""
+    rows = [
+        {"id": "n1", "tags": [], "signals": [
+            {"code": "DELINQUENCY", "polarity": "affirmed", "subject": "applicant", "start": 0, "end": 10},
+            {"code": "GAMBLING", "polarity": "negated", "subject": "applicant", "start": 20, "end": 30}],
+         "protected": [{"category": "age", "start": 40, "end": 45, "text": "aged"}]},
+        {"id": "n2", "tags": ["trap"], "signals": [
+            {"code": "DELINQUENCY", "polarity": "affirmed", "subject": "third_party", "start": 0, "end": 5}],
+         "protected": [{"category": "religion", "start": 10, "end": 15, "text": "faith"}]},
+    ]
+    preds = [
+        signal_rows([_signal("DELINQUENCY", "affirmed", "applicant", 2, 8),  # strict match
+                     _signal("GAMBLING", "affirmed", "applicant", 22, 28)]),  # negated gold reported as affirmed
+        signal_rows([_signal("GAMBLING", "affirmed", "applicant", 50, 55)]),  # spurious in a trap note; gold missed
+    ]
+    prots = [[{"category": "age", "start": 41, "end": 44}], [{"category": "age", "start": 10, "end": 15}]]
+    r = score_notes("hand", rows, preds, prots, 0.5, "v-hand")
+
+    assert preds[0][1] == {"code": "GAMBLING", "polarity": "affirmed", "subject": "applicant", "start": 22, "end": 28}
+    assert (r.split, r.notes, r.gold_signals, r.predicted_signals) == ("hand", 2, 3, 3)
+    assert (r.micro_precision, r.micro_recall, r.micro_f1) == (0.3333, 0.3333, 0.3333)  # 1 strict of 3 and 3
+    assert r.detection_micro_f1 == 0.6667  # 2 code matches
+    assert r.per_code["DELINQUENCY"].model_dump() == {"precision": 1.0, "recall": 0.5, "f1": 0.6667, "support": 2}
+    assert r.per_code["GAMBLING"].model_dump() == {"precision": 0.5, "recall": 1.0, "f1": 0.6667, "support": 1}
+    assert r.per_code["BANKRUPTCY"].model_dump() == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 0}
+    assert r.polarity_confusion["affirmed"] == {"affirmed": 1, "negated": 0, "hypothetical": 0, "historical": 0,
+                                                "missed": 1}
+    assert r.polarity_confusion["negated"]["affirmed"] == 1
+    assert r.polarity_confusion["spurious"] == {"affirmed": 1, "negated": 0, "hypothetical": 0, "historical": 0}
+    assert r.subject_accuracy == 1.0
+    assert (r.non_affirmed_total, r.non_affirmed_as_affirmed_rate) == (2, 0.5)  # negated leaked, third-party missed
+    assert (r.trap_notes, r.trap_false_alarm_rate) == (1, 1.0)
+    assert (r.protected_gold, r.protected_recall, r.protected_precision) == (2, 0.5, 0.5)
+    assert r.protected_missed == ["n2: religion 'faith'"]
+    assert (r.notes_per_second, r.signals_version) == (4.0, "v-hand")
+    with pytest.raises(ValueError):  # one prediction list short: refused, not scored on the shorter zip
+        score_notes("hand", rows, preds[:1], prots, 0.5, "v-hand")
 
 
 def test_bad_lexicon_fails_at_load(tmp_path: Path) -> None:

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from creditflow.nlp.contract import DOC_TYPES, PROTECTED_CATEGORIES, RISK_CODES
+from creditflow.nlp.contract import DOC_TYPES, PROTECTED_CATEGORIES, RISK_CODES, Analysis, FieldValue
+from creditflow.nlp.evaluate_documents import score_documents
 from creditflow.nlp.zh.evaluate import (CARD_END, CARD_START, TARGETS, evaluate_documents, evaluate_notes, load,
-                                        render, write_card)
+                                        money_in_cny, render, write_card)
 
 
 @pytest.fixture(scope="module")
@@ -73,3 +74,42 @@ def test_card_section_between_markers_only(tmp_path: Path, notes_report, docs_re
     again = card.read_text()
     assert again.count(CARD_START) == 1 and again.count(CARD_END) == 1 and "STALE" not in again
     assert again.rstrip().endswith("## Tail\nkept")
+
+
+def _value(value: float | str, start: int, end: int, currency: str | None = None) -> FieldValue:
+    return FieldValue(value=value, start=start, end=end, confidence=0.9, currency=currency)
+
+
+def test_document_scoring_on_a_hand_made_example() -> None:
+    """The shared English document scorer and the Chinese money check, counted by hand on three documents."""
+    docs = [
+        {"id": "a", "doc_type": "utility_bill", "text": "Customer: Li Wei  Amount due: 120.50",
+         "fields": {"customer_name": "Li Wei", "amount_due": 120.5}},
+        {"id": "b", "doc_type": "tax_return", "text": "Taxpayer Ann, tax year 2023",
+         "fields": {"taxpayer_name": "Ann", "tax_year": 2023}},
+        {"id": "c", "doc_type": "other", "text": "a menu", "fields": {}},
+    ]
+    results = [
+        Analysis(kind="document", model_version="t", doc_type_confidence=0.9, doc_type="utility_bill", fields={
+            "customer_name": _value("li wei.", 10, 16),  # case and dots do not matter
+            "amount_due": _value(120.504, 30, 36, "USD")}),  # within half a cent
+        Analysis(kind="document", model_version="t", doc_type_confidence=0.9, doc_type="pay_stub", fields={
+            "taxpayer_name": _value("Bob", 9, 12), "tax_year": _value(2023, 23, 27, "USD"),
+            "adjusted_gross_income": _value(5.0, 20, 99)}),  # not in the document, and past its end
+        Analysis(kind="document", model_version="t", doc_type_confidence=0.9, doc_type="other"),
+    ]
+    s = score_documents(docs, results)
+    assert s == {
+        "documents": 3, "doc_type_accuracy": 0.6667, "field_accuracy": 0.6, "fields_evaluated": 5,
+        "spurious_fields": 1, "offsets_valid": False,
+        "per_field": {"tax_return.adjusted_gross_income": 0.0, "tax_return.tax_year": 1.0,
+                      "tax_return.taxpayer_name": 0.0, "utility_bill.amount_due": 1.0,
+                      "utility_bill.customer_name": 1.0},
+        "confusions": {"tax_return->pay_stub": 1},
+        "errors": ["b taxpayer_name: gold='Ann' got='Bob'", "b adjusted_gross_income: gold=None got=5.0"],
+    }
+    with pytest.raises(ValueError):  # a missing analysis is refused, not silently left out
+        score_documents(docs, results[:2])
+    assert money_in_cny(docs, results) is False  # a gold money amount came out in USD
+    results[0].fields["amount_due"].currency = "CNY"
+    assert money_in_cny(docs, results)  # the USD on a year (not money) and on a spurious field do not count
