@@ -145,12 +145,14 @@ def model_evaluate(as_json: bool = typer.Option(False, "--json", help="print JSO
 
 
 @model_app.command("train")
-def model_train(seed: int = 42) -> None:
+def model_train(seed: int = 42,
+                ablation: bool = typer.Option(False, "--ablation",
+                                              help="also re-run the feature ablation for the card (minutes)")) -> None:
     """Rebuild models/scorecard/points.json and its model card (reproducible)."""
     from creditflow.decision.train import train
 
     with Console().status("training scorecard..."):
-        report = train(seed=seed)
+        report = train(seed=seed, ablation=ablation)
     Console().print(report)
 
 

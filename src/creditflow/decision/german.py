@@ -5,11 +5,14 @@ can tell us at run time, so training must see the dataset through exactly that l
 module is the single place where the dataset's DM bands and category strings are mapped to
 the band labels that `creditflow.decision.scorecard` produces from a live application.
 Protected attributes (age, personal status and sex, foreign worker) are NOT mapped; age is
-returned separately and used only for the disparate-impact check in the model card.
+returned separately and used only for the disparate-impact check in the model card. The
+excluded columns are available raw (`load_excluded`) only to the feature ablation, which shows
+in the model card what adding them would change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -41,6 +44,39 @@ EXCLUDED: dict[str, str] = {
     "job": "not collected on our application form",
     "telephone": "not collected on our application form",
     # tried and dropped: amount/term as a derived feature (CV AUC 0.785 vs 0.787 without it)
+}
+
+# Dataset columns that are protected attributes: never a feature of the shipped scorecard. The
+# feature ablation (decision/ablation.py) may fit them only in its row labelled as not allowed.
+PROTECTED: tuple[str, ...] = ("age_in_years", "personal_status_and_sex", "foreign_worker")
+
+# Dataset column behind each shipped feature (checked against PROTECTED by the tests).
+SOURCE_COLUMN: dict[str, str] = {
+    "checking_balance": "status_of_existing_checking_account",
+    "credit_history": "credit_history",
+    "purpose": "purpose",
+    "savings_balance": "savings_account_and_bonds",
+    "employment_years": "present_employment_since",
+    "housing": "housing",
+    "term_months": "duration_in_month",
+    "requested_amount": "credit_amount",
+}
+
+# Raw mapping of every EXCLUDED column for the feature ablation only: it has no run-time
+# counterpart, so categories stay the dataset's strings and counts/bands stay numbers.
+EXCLUDED_KIND: dict[str, str] = {
+    "age_in_years": "numerical",
+    "personal_status_and_sex": "categorical",
+    "foreign_worker": "categorical",
+    "installment_rate_in_percentage_of_disposable_income": "numerical",
+    "number_of_existing_credits_at_this_bank": "numerical",
+    "number_of_people_being_liable_to_provide_maintenance_for": "numerical",
+    "other_debtors_or_guarantors": "categorical",
+    "present_residence_since": "numerical",
+    "property": "categorical",
+    "other_installment_plans": "categorical",
+    "job": "categorical",
+    "telephone": "categorical",
 }
 
 CHECKING = {
@@ -83,15 +119,16 @@ HOUSING = {"own": "own", "rent": "rent", "for free": "free"}
 def load_dataset(path: Path = DATASET_PATH) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Return (X in our feature vocabulary, y with 1 = bad, age for the disparate-impact check only)."""
     raw = pd.read_csv(path)
+    src = SOURCE_COLUMN
     x = pd.DataFrame({
-        "checking_balance": raw["status_of_existing_checking_account"].map(CHECKING),
-        "credit_history": raw["credit_history"].map(CREDIT_HISTORY),
-        "purpose": raw["purpose"].map(PURPOSE),
-        "savings_balance": raw["savings_account_and_bonds"].map(SAVINGS),
-        "employment_years": raw["present_employment_since"].map(EMPLOYMENT),
-        "housing": raw["housing"].map(HOUSING),
-        "term_months": raw["duration_in_month"].astype(float),
-        "requested_amount": raw["credit_amount"].astype(float),
+        "checking_balance": raw[src["checking_balance"]].map(CHECKING),
+        "credit_history": raw[src["credit_history"]].map(CREDIT_HISTORY),
+        "purpose": raw[src["purpose"]].map(PURPOSE),
+        "savings_balance": raw[src["savings_balance"]].map(SAVINGS),
+        "employment_years": raw[src["employment_years"]].map(EMPLOYMENT),
+        "housing": raw[src["housing"]].map(HOUSING),
+        "term_months": raw[src["term_months"]].astype(float),
+        "requested_amount": raw[src["requested_amount"]].astype(float),
     })
     if x.isna().any().any():
         bad = x.columns[x.isna().any()].tolist()
@@ -99,3 +136,17 @@ def load_dataset(path: Path = DATASET_PATH) -> tuple[pd.DataFrame, pd.Series, pd
     y = (raw["creditability"] == "bad").astype(int)
     age = raw["age_in_years"].astype(int)
     return x[list(FEATURES)], y, age
+
+
+def load_excluded(columns: Sequence[str], path: Path = DATASET_PATH) -> pd.DataFrame:
+    """EXCLUDED dataset columns in their raw form (EXCLUDED_KIND), for the feature ablation only.
+
+    Why separate from `load_dataset`: these columns must never reach the shipped scorecard, so
+    they are not in its frame at all; the ablation joins them explicitly, column by column.
+    """
+    unknown = [c for c in columns if c not in EXCLUDED_KIND]
+    if unknown:
+        raise ValueError(f"not an excluded dataset column: {unknown}")
+    raw = pd.read_csv(path)
+    return pd.DataFrame({c: raw[c].astype(float) if EXCLUDED_KIND[c] == "numerical" else raw[c].astype(str)
+                         for c in columns})

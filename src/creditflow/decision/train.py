@@ -5,7 +5,9 @@ risk reviewer can audit line by line and that needs no ML library to evaluate. T
 the only place that imports optbinning/scikit-learn/matplotlib; `evaluate_cv` cross-validates
 the very same pipeline (binning and regression refit inside each fold, so no leakage).
 
-Run: `python -m creditflow.decision.train` rewrites points.json, MODEL_CARD.md and the plots.
+Run: `python -m creditflow.decision.train` rewrites points.json, MODEL_CARD.md and the plots;
+`--ablation` also re-runs the slow feature ablation (decision/ablation.py) behind the card's
+"Why AUC stays below 0.80" section (otherwise its stored result is re-used if still current).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import hashlib
 import json
 import math
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +26,7 @@ import pandas as pd
 
 from creditflow.config import REPO_ROOT
 from creditflow.decision.german import (CATEGORICAL, DATASET_NAME, DATASET_PATH, EXCLUDED, FEATURES,
-                                        NUMERICAL, load_dataset)
+                                        NUMERICAL, PROTECTED, load_dataset)
 
 SCORECARD_DIR = REPO_ROOT / "models" / "scorecard"
 POINTS_VERSION = "consumer-scorecard-1.0.0"
@@ -75,14 +78,29 @@ class TrainReport:
     gini_cv: float
     features: list[str]
     plots: list[Path] = field(default_factory=list)
+    # mean CV AUC over the ablation seeds per feature-set label; None if no current ablation result
+    ablation_auc: dict[str, float] | None = None
 
 
-def _pipeline(x: pd.DataFrame, y: pd.Series) -> tuple[Any, Any]:
-    """Fit WOE binning then logistic regression on WOE values: the one training pipeline."""
+def _check_features(features: Sequence[str], allow_protected: bool) -> None:
+    """Refuse protected dataset attributes unless the caller is the ablation's information row."""
+    protected = [f for f in features if f in PROTECTED]
+    if protected and not allow_protected:
+        raise ValueError(f"protected attributes cannot be scorecard features: {protected}")
+
+
+def _pipeline(x: pd.DataFrame, y: pd.Series, features: Sequence[str] = FEATURES,
+              categorical: Sequence[str] = CATEGORICAL, *, allow_protected: bool = False) -> tuple[Any, Any]:
+    """Fit WOE binning then logistic regression on WOE values: the one training pipeline.
+
+    `features`/`categorical` default to the shipped scorecard; the feature ablation passes other
+    lists so that its comparison runs exactly this code, not a copy of it.
+    """
     from optbinning import BinningProcess
     from sklearn.linear_model import LogisticRegression
 
-    bp = BinningProcess(list(FEATURES), categorical_variables=list(CATEGORICAL),
+    _check_features(features, allow_protected)
+    bp = BinningProcess(list(features), categorical_variables=list(categorical),
                         binning_fit_params=BINNING_FIT_PARAMS, min_prebin_size=MIN_PREBIN_SIZE)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -104,16 +122,27 @@ def _ks(y: np.ndarray, p: np.ndarray) -> float:
     return float(np.max(tpr - fpr))
 
 
-def _oof(folds: int, seed: int) -> tuple[np.ndarray, list[float], list[float]]:
-    """Out-of-fold predictions: binning + regression refit on each training fold."""
+def _oof(folds: int, seed: int, data: tuple[pd.DataFrame, pd.Series] | None = None,
+         features: Sequence[str] = FEATURES, categorical: Sequence[str] = CATEGORICAL, *,
+         allow_protected: bool = False) -> tuple[np.ndarray, list[float], list[float]]:
+    """Out-of-fold predictions: binning + regression refit on each training fold.
+
+    `data` (X, y) defaults to the shipped feature frame; the ablation passes a wider frame and
+    the feature list to use from it.
+    """
     from sklearn.metrics import roc_auc_score
     from sklearn.model_selection import StratifiedKFold
 
-    x, y, _ = load_dataset()
+    _check_features(features, allow_protected)
+    if data is None:
+        x, y, _ = load_dataset()
+    else:
+        x, y = data
+    x = x[list(features)]  # optbinning wants exactly the binned columns, in order
     oof = np.zeros(len(y))
     aucs, kss = [], []
     for tr, te in StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed).split(x, y):
-        bp, lr = _pipeline(x.iloc[tr], y.iloc[tr])
+        bp, lr = _pipeline(x.iloc[tr], y.iloc[tr], features, categorical, allow_protected=allow_protected)
         p = _predict(bp, lr, x.iloc[te])
         oof[te] = p
         aucs.append(float(roc_auc_score(y.iloc[te], p)))
@@ -184,8 +213,12 @@ def pd_to_score(pd_: float, factor: float, offset: float) -> float:
     return offset + factor * math.log((1 - pd_) / pd_)
 
 
-def train(seed: int = 42, out_dir: Path = SCORECARD_DIR, folds: int = 5) -> TrainReport:
-    """Fit on all rows, write points.json + MODEL_CARD.md + plots; metrics from CV of the same pipeline."""
+def train(seed: int = 42, out_dir: Path = SCORECARD_DIR, folds: int = 5, ablation: bool = False) -> TrainReport:
+    """Fit on all rows, write points.json + MODEL_CARD.md + plots; metrics from CV of the same pipeline.
+
+    `ablation=True` also cross-validates the feature ablation (minutes) and stores it in
+    out_dir/ablation.json; without it a stored result is used only if its inputs still match.
+    """
     from sklearn.metrics import roc_auc_score
 
     np.random.seed(seed)
@@ -230,7 +263,7 @@ def train(seed: int = 42, out_dir: Path = SCORECARD_DIR, folds: int = 5) -> Trai
         "target": "probability of default (creditability == bad)",
         "feature_list": list(FEATURES),
         "excluded": EXCLUDED,
-        "protected_attributes_excluded": ["age_in_years", "personal_status_and_sex", "foreign_worker"],
+        "protected_attributes_excluded": list(PROTECTED),
         "currency_note": "DM bands of the dataset are applied to application amounts at face value",
         **table,
         "grades": grades,
@@ -241,13 +274,30 @@ def train(seed: int = 42, out_dir: Path = SCORECARD_DIR, folds: int = 5) -> Trai
     points_path = out_dir / "points.json"
     points_path.write_text(json.dumps(points, indent=2, sort_keys=False) + "\n")
 
+    from creditflow.decision import ablation as ablation_mod
     from creditflow.decision import model_card
 
+    if ablation:
+        ablation_result: dict[str, Any] | None = ablation_mod.run(folds=folds)
+        ablation_mod.save(ablation_result, out_dir)
+    else:
+        ablation_result = ablation_mod.load(out_dir, folds=folds)
+    summary = None if ablation_result is None else ablation_mod.summarise(ablation_result)
+    if summary is not None and seed in summary["seeds"]:
+        # the ablation's shipped row must reproduce this run's CV AUC for the same seed
+        shipped_auc = next(s["auc"] for s in summary["shipped"]["per_seed"] if s["seed"] == seed)
+        if round(shipped_auc, 4) != points["metrics"]["auc_cv"]:
+            raise RuntimeError(f"ablation shipped row AUC {shipped_auc:.4f} != training auc_cv "
+                               f"{points['metrics']['auc_cv']:.4f}: the two runs differ")
+
     plots = model_card.plots(out_dir, y.to_numpy(), oof, oof_score, grades)
-    card_path = model_card.write(out_dir, points, y.to_numpy(), oof, oof_score, age.to_numpy(), aucs, kss)
+    card_path = model_card.write(out_dir, points, y.to_numpy(), oof, oof_score, age.to_numpy(), aucs, kss,
+                                 ablation=summary)
     return TrainReport(points_path=points_path, card_path=card_path, auc_cv=points["metrics"]["auc_cv"],
                        ks_cv=points["metrics"]["ks_cv"], auc_train=points["metrics"]["auc_train"],
-                       gini_cv=points["metrics"]["gini_cv"], features=list(FEATURES), plots=plots)
+                       gini_cv=points["metrics"]["gini_cv"], features=list(FEATURES), plots=plots,
+                       ablation_auc=None if summary is None else
+                       {r["label"]: round(r["auc_mean"], 4) for r in summary["rows"]})
 
 
 def fitted_pipeline() -> tuple[Any, Any]:
@@ -257,6 +307,12 @@ def fitted_pipeline() -> tuple[Any, Any]:
 
 
 if __name__ == "__main__":
-    report = train()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Train the consumer scorecard and write its model card.")
+    parser.add_argument("--ablation", action="store_true",
+                        help="also re-run the feature ablation for the card (slow: minutes)")
+    report = train(ablation=parser.parse_args().ablation)
     print(json.dumps({"auc_cv": report.auc_cv, "ks_cv": report.ks_cv, "auc_train": report.auc_train,
-                      "points": str(report.points_path), "card": str(report.card_path)}))
+                      "points": str(report.points_path), "card": str(report.card_path),
+                      "ablation_auc": report.ablation_auc}))
