@@ -171,6 +171,14 @@ def breakdown(history: Any) -> dict[str, float]:
             sid = e.activity_task_completed_event_attributes.scheduled_event_id
             if sid in started_at:
                 act_intervals[sched_type.get(sid, "?")].append((started_at[sid], t))
+        elif (e.HasField("marker_recorded_event_attributes")
+              and e.marker_recorded_event_attributes.marker_name == "core_local_activity"):
+            # local activities run inside a workflow task: shown by type, already counted in workflow_tasks
+            data = json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)
+            began, ended = data.get("original_schedule_time") or {}, data.get("complete_time") or {}
+            if began and ended:
+                out[f"local_activity:{data['activity_type']}"] += (
+                    ended["seconds"] - began["seconds"] + (ended.get("nanos", 0) - began.get("nanos", 0)) / 1e9)
         elif e.HasField("workflow_task_scheduled_event_attributes"):
             wft_sched = t
         elif e.HasField("workflow_task_started_event_attributes") and wft_sched is not None:

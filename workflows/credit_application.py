@@ -236,9 +236,11 @@ class CreditApplicationWorkflow:
                 await asyncio.gather(self._analyze_notes(), self._analyze_documents())
             else:
                 await self._analyze_documents()
-            self._set_stage("scoring")
+            # With local store steps, scoring and policy pass within one workflow task: the status
+            # query shows them, but indexing them (a visibility write each) would only cost time.
+            self._set_stage("scoring", index=not self._local_steps)
             decision = await self._decide(round_no)
-            self._set_stage("policy")
+            self._set_stage("policy", index=not self._local_steps)
             await self._record_auto_decision(decision, round_no)
 
             needs = list(decision.missing) + [f"{p}" for p in self._state.problems]
@@ -570,11 +572,12 @@ class CreditApplicationWorkflow:
         if queue not in QUEUES_FOR_ROLE[role]:
             raise _reject("forbidden", f"role {role} may not work the {queue} queue")
 
-    def _set_stage(self, stage: str) -> None:
+    def _set_stage(self, stage: str, index: bool = True) -> None:
         self._state.stage = stage  # type: ignore[assignment]
         if stage not in ("approved", "declined", "withdrawn_incomplete"):
             self._state.status = stage
-        self._upsert()
+        if index:
+            self._upsert()
 
     def _upsert(self) -> None:
         review = self._state.review if self._state.stage == "in_review" else None
