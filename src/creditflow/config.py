@@ -62,7 +62,9 @@ class Settings(BaseSettings):
     worker_max_concurrent_activity_task_polls: int = 5  # SDK default
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int | None = None  # Temporal SDK Prometheus endpoint; off when unset
-    otel_enabled: bool = False  # OpenTelemetry tracing interceptor (needs opentelemetry-sdk)
+    # OpenTelemetry tracing API -> workflow -> activity -> NLP (creditflow.tracing); exporter from
+    # the standard OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_* variables
+    otel_enabled: bool = False
 
     @property
     def db_url(self) -> str:

@@ -10,11 +10,11 @@ docs/OPERATIONS.md). Everything is off by default so tests and `make run` pay no
   poller counts, failures) at http://<host>:9464/metrics. The Runtime must exist before the
   client connects, so `install_runtime` sets it as the process default.
 - Tracing: `CREDITFLOW_OTEL_ENABLED=true` adds temporalio's OpenTelemetry interceptor, which
-  propagates the trace context from the client (API) through workflow and activity spans. It
-  needs `opentelemetry-sdk` and an exporter configured by the standard OTEL_* variables; when
-  the SDK is missing we log that once and run untraced rather than fail the worker.
-- Logs: `LogContextInterceptor` binds workflow_id, run_id, activity type and attempt into
-  structlog's contextvars for the duration of each activity, and logs failures with them.
+  continues the trace started by the API's client through workflow and activity spans (provider,
+  exporter and the httpx hop to the NLP service: `creditflow.tracing`).
+- Logs: `LogContextInterceptor` binds workflow_id, run_id, activity type, attempt (and trace_id
+  when traced) into structlog's contextvars for the duration of each activity, and logs failures
+  with them.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from temporalio.worker import (
 
 from creditflow.config import Settings
 from creditflow.logs import get_logger
+from creditflow.tracing import WORKER_SERVICE, current_trace_id, temporal_interceptors
 
 log = get_logger("creditflow.telemetry")
 
@@ -56,16 +57,8 @@ def install_runtime(settings: Settings) -> bool:
 
 
 def tracing_interceptors(settings: Settings) -> list[Any]:
-    """temporalio's OpenTelemetry interceptor when tracing is on and the SDK is installed."""
-    if not settings.otel_enabled:
-        return []
-    try:
-        import opentelemetry.sdk.trace  # noqa: F401  (an exporter needs the SDK)
-        from temporalio.contrib.opentelemetry import TracingInterceptor
-    except ImportError:
-        log.warning("otel_unavailable", reason="opentelemetry-sdk is not installed; tracing stays off")
-        return []
-    return [TracingInterceptor()]
+    """temporalio's OpenTelemetry interceptor (service creditflow-worker) when tracing is on."""
+    return temporal_interceptors(settings, WORKER_SERVICE)
 
 
 class _ActivityLogContext(ActivityInboundInterceptor):
@@ -73,6 +66,9 @@ class _ActivityLogContext(ActivityInboundInterceptor):
         info = activity.info()
         bound = {"workflow_id": info.workflow_id, "run_id": info.workflow_run_id,
                  "activity": info.activity_type, "attempt": info.attempt}
+        trace_id = current_trace_id()  # set when the tracing interceptor runs outside this one
+        if trace_id:
+            bound["trace_id"] = trace_id
         start = time.perf_counter()
         with structlog.contextvars.bound_contextvars(**bound):
             try:
@@ -94,4 +90,6 @@ class LogContextInterceptor(Interceptor):
 
 
 def worker_interceptors(settings: Settings) -> list[Any]:
-    return [LogContextInterceptor(), *tracing_interceptors(settings)]
+    """Tracing first: the first interceptor is the outermost, so the RunActivity span is current
+    when the log context is bound and failure lines carry its trace_id."""
+    return [*tracing_interceptors(settings), LogContextInterceptor()]

@@ -8,6 +8,7 @@ from typing import AsyncIterator
 from fastapi import FastAPI
 from temporalio.client import Client
 
+from creditflow import tracing
 from creditflow.api.middleware import install_hardening
 from creditflow.api.problems import install_problem_handlers
 from creditflow.config import Settings, get_settings
@@ -24,6 +25,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        from creditflow.api.routes.applications import close_nlp_http
+
+        await close_nlp_http(app)
         if owns_db:
             app.state.db.dispose()
 
@@ -38,7 +42,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     app.state.db = db or Database(settings.db_url)
     app.state.blobs = BlobStore(settings.blob_dir)
     app.state.tokens = TokenService(settings)
-    app.state.temporal = temporal
+    # traced (start/signal/update spans parent the workflow's) when CREDITFLOW_OTEL_ENABLED=true
+    app.state.temporal = tracing.traced_client(temporal, settings) if temporal is not None else None
     install_problem_handlers(app)
 
     from creditflow.api.routes import applications, codec, health, lines, portfolio, review
@@ -60,4 +65,5 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     from creditflow.metrics import StoreCollector
 
     app.state.metrics.registry.register(StoreCollector(app.state.db))
+    tracing.instrument_app(app, settings, tracing.API_SERVICE)  # last: the span wraps every layer
     return app

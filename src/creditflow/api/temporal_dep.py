@@ -14,6 +14,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from creditflow.api.problems import ProblemError
 from creditflow.temporal_client import connect
+from creditflow.tracing import traced_client
 
 _lock = asyncio.Lock()
 
@@ -24,7 +25,8 @@ async def get_temporal(request: Request) -> Client:
         async with _lock:
             if getattr(state, "temporal", None) is None:
                 try:
-                    state.temporal = await asyncio.wait_for(connect(state.settings), timeout=5)
+                    client = await asyncio.wait_for(connect(state.settings), timeout=5)
+                    state.temporal = traced_client(client, state.settings)  # no-op unless tracing is on
                 except Exception:
                     raise ProblemError(503, "Workflow service unavailable",
                                        "Temporal cannot be reached right now; retry in a moment.") from None

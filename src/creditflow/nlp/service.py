@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import creditflow.nlp as nlp
+from creditflow import tracing
 from creditflow.config import Settings, get_settings
 from creditflow.nlp.contract import Analysis, AnalyzeRequest
 from creditflow.nlp.errors import ExtractionError, OcrUnavailable, TextTooLarge, UnsupportedMediaType
@@ -144,6 +145,7 @@ def create_app(settings: Settings | None = None, *, preload: bool = True) -> Fas
     async def metrics_endpoint() -> PlainTextResponse:
         return PlainTextResponse(metrics.render())
 
+    tracing.instrument_app(app, settings, tracing.NLP_SERVICE)  # continues the caller's traceparent
     return app
 
 
