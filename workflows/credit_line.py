@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -74,6 +75,11 @@ NLP = dict(
     retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=5),
                              maximum_attempts=8),
 )
+# Patch id: the short steps (policy load, plan, early-warning rules, re-score, event record) run as
+# local activities. Why: each regular activity is a round trip through the server; at the midnight
+# tick of a large book those round trips are most of the cost (benchmarks/RESULTS.md, credit lines).
+# The NLP note analysis stays a regular activity (it can be slow and must heartbeat-free retry long).
+LINE_LOCAL_PATCH = "line-local-steps"
 TICK_AT = time(0, 0, 5)  # evaluate just after midnight UTC: "today" is then a whole day
 
 
@@ -96,6 +102,19 @@ class CreditLineWorkflow:
             refresh(self._state)
         self._lock = asyncio.Lock()
         self._shown: tuple[str, bool] | None = None  # search attribute values last upserted
+        self._local: bool | None = None  # LINE_LOCAL_PATCH, decided at the first short step
+
+    async def _short(self, name: str, arg: object = None, result_type: type | None = None,
+                     local_ok: bool = True) -> Any:
+        """A short step: local activity since `line-local-steps`, regular before. `local_ok=False` for a
+        step that queries this very workflow (a local activity runs inside the workflow task, so the
+        query could not be answered until it finished)."""
+        if self._local is None:
+            self._local = workflow.patched(LINE_LOCAL_PATCH)
+        args = [] if arg is None else [arg]
+        if self._local and local_ok:
+            return await workflow.execute_local_activity(name, args=args, result_type=result_type, **SHORT)
+        return await workflow.execute_activity(name, args=args, result_type=result_type, **SHORT)
 
     # ------------------------------------------------------------------ main loop
 
@@ -103,7 +122,7 @@ class CreditLineWorkflow:
     async def run(self, inp: CreditLineInput) -> CreditLineState:
         s = self._state
         previous_policy = s.policy.version if s.policy else None
-        s.policy = await workflow.execute_activity("load_line_policy", result_type=LinePolicy, **SHORT)
+        s.policy = await self._short("load_line_policy", result_type=LinePolicy)
         self._upsert_search_attributes(force=True)
         today = workflow.now().date()
         if inp.carried_state is None:
@@ -145,12 +164,12 @@ class CreditLineWorkflow:
             await workflow.wait_condition(lambda: s.policy is not None)
             terms = self._check_draw(request)  # again: the line may have changed while we waited
             today = workflow.now().date()
-            plan = await workflow.execute_activity(
+            plan = await self._short(
                 "plan_draw",
                 PlanDrawRequest(application_id=s.application_id, draw_id=request.draw_id, amount=request.amount,
                                 term_months=request.term_months, apr=terms.apr, drawn_on=today,
                                 merchant=request.merchant),
-                result_type=InstallmentPlan, **SHORT)
+                result_type=InstallmentPlan)
             remember_id(s, f"draw:{request.draw_id}")
             s.draws.append(plan)
             s.total_drawn = round(s.total_drawn + plan.amount, 2)
@@ -315,8 +334,8 @@ class CreditLineWorkflow:
         """One pass of the early-warning rules; returns whether a re-score was asked for."""
         s = self._state
         try:
-            result = await workflow.execute_activity("evaluate_early_warning", self._snapshot(today),
-                                                     result_type=EarlyWarningResult, **SHORT)
+            result = await self._short("evaluate_early_warning", self._snapshot(today),
+                                       result_type=EarlyWarningResult)
         except ActivityError:
             self._alert(today, "EVALUATION_FAILED", "high", "Early-warning evaluation failed; retried tomorrow.")
             return False
@@ -374,9 +393,9 @@ class CreditLineWorkflow:
     async def _rescore(self, today: date) -> None:
         s = self._state
         try:
-            result = await workflow.execute_activity(
+            result = await self._short(
                 "rescore_line", RescoreRequest(snapshot=self._snapshot(today), origination_score=s.origination_score),
-                result_type=RescoreResult, **SHORT)
+                result_type=RescoreResult)
         except ActivityError:
             self._alert(today, "RESCORE_FAILED", "medium", "Behavioural re-score failed; retried next cycle.")
             return
@@ -442,8 +461,9 @@ class CreditLineWorkflow:
 
     async def _record(self, event: LineEvent) -> LineEventReceipt | None:
         try:
-            return await workflow.execute_activity("record_line_event", event, result_type=LineEventReceipt,
-                                                   **SHORT)
+            # an "action" event may raise an officer task, which reads the line's status query
+            return await self._short("record_line_event", event, result_type=LineEventReceipt,
+                                     local_ok=event.kind != "action")
         except ActivityError:
             self._alert(event.occurred_on, "RECORD_FAILED", "high", f"Could not record {event.kind} event.")
             return None

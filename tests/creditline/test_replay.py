@@ -36,3 +36,31 @@ async def test_replay(path: Path) -> None:
     result = await Replayer(workflows=[CreditLineWorkflow], data_converter=pydantic_data_converter
                             ).replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None
+
+
+def _markers_and_activities(stem: str) -> tuple[set[str], list[str]]:
+    import base64
+
+    events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
+    patches, scheduled = set(), []
+    for e in events:
+        m = e.get("markerRecordedEventAttributes")
+        if m and m.get("markerName") == "core_patch":
+            for p in m.get("details", {}).get("patch-data", {}).get("payloads", []):
+                data = json.loads(base64.b64decode(p.get("data", "")) or b"{}")
+                patches.add(data.get("id") if isinstance(data, dict) else str(data))
+        a = e.get("activityTaskScheduledEventAttributes")
+        if a:
+            scheduled.append(a["activityType"]["name"])
+    return patches, scheduled
+
+
+def test_both_sides_of_line_local_steps_are_replayed() -> None:
+    """`line-local-steps`: the first history predates it (short steps are regular activities), the
+    _v2 history has the marker and sends only NLP and alert-raising events through the server."""
+    old_patches, old_acts = _markers_and_activities("credit_line_first_run")
+    new_patches, new_acts = _markers_and_activities("credit_line_first_run_v2")
+    assert "line-local-steps" not in old_patches and "load_line_policy" in old_acts
+    assert "line-local-steps" in new_patches
+    assert set(new_acts) <= {"analyze_servicing_note", "record_line_event"}
+    assert "load_line_policy" not in new_acts and "evaluate_early_warning" not in new_acts

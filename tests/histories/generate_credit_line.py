@@ -42,7 +42,7 @@ async def canned_note(request: NoteAnalysisRequest) -> NoteAnalysisResult:
         severity="medium", start=0, end=len(request.text), observed_on=request.observed_on)])
 
 
-async def generate() -> Path:
+async def generate(suffix: str = "") -> Path:
     activities = [a for a in SERVICING_ACTIVITIES if a.__name__ != "analyze_servicing_note"] + [canned_note]
     server = Path(sys.executable).parent / "temporal-test-server"
     env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(server),
@@ -74,9 +74,12 @@ async def generate() -> Path:
             await handle.terminate("history generated")
     finally:
         await env.shutdown()
-    OUT.write_text(history.to_json())
-    return OUT
+    out = OUT.with_name(f"{OUT.stem}{suffix}.json")
+    out.write_text(history.to_json())
+    return out
 
 
 if __name__ == "__main__":
-    print(asyncio.run(generate()))
+    # Older histories stay committed (they prove patched changes still replay): record new ones
+    # next to them with a suffix, e.g. `generate_credit_line.py _v2`.
+    print(asyncio.run(generate(sys.argv[1] if len(sys.argv) > 1 else "")))
