@@ -44,6 +44,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The API's rate limit is per principal and every application here comes from one demo applicant
+# token, which real traffic never does: without this, runs above ~120 applications get 429s.
+os.environ.setdefault("CREDITFLOW_RATE_LIMIT_ENABLED", "false")
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONFIGS: dict[str, dict[str, str]] = {
@@ -151,6 +154,7 @@ def breakdown(history: Any) -> dict[str, float]:
     sched_type: dict[int, str] = {}
     started_at: dict[int, float] = {}
     wft_sched: float | None = None
+    la_from: float | None = None  # where the next local activity's time starts
     # Intervals of the critical path are approximated per kind; parallel document activities are
     # counted by their union (max end - min start per burst) to avoid double counting.
     act_intervals: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -174,14 +178,17 @@ def breakdown(history: Any) -> dict[str, float]:
         elif (e.HasField("marker_recorded_event_attributes")
               and e.marker_recorded_event_attributes.marker_name == "core_local_activity"):
             # local activities run inside a workflow task: shown by type, already counted in workflow_tasks
+            # (each one's time: from the previous one's completion, or the task's start, to its completion)
             data = json.loads(e.marker_recorded_event_attributes.details["data"].payloads[0].data)
-            began, ended = data.get("original_schedule_time") or {}, data.get("complete_time") or {}
-            if began and ended:
-                out[f"local_activity:{data['activity_type']}"] += (
-                    ended["seconds"] - began["seconds"] + (ended.get("nanos", 0) - began.get("nanos", 0)) / 1e9)
+            ended = data.get("complete_time") or {}
+            if ended and la_from is not None:
+                end = ended["seconds"] + ended.get("nanos", 0) / 1e9
+                out[f"local_activity:{data['activity_type']}"] += max(0.0, end - la_from)
+                la_from = end
         elif e.HasField("workflow_task_scheduled_event_attributes"):
             wft_sched = t
         elif e.HasField("workflow_task_started_event_attributes") and wft_sched is not None:
+            la_from = t
             out["workflow_task_queue_wait"] += t - wft_sched
             out["workflow_task_count"] += 1
         elif e.HasField("workflow_task_completed_event_attributes") and wft_sched is not None:

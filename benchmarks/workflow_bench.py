@@ -13,8 +13,9 @@ NLP service as its own process (`creditflow nlp`), one worker in this process:
 - bare: a workflow that runs the SAME activities in the same order, kind and parallelism as one real
   application's history (counted from it; since the `local-store-steps` patch: notes + 3 documents as
   regular activities in parallel, then decide, evidence, outcome, evidence, outcome as local
-  activities in one workflow task) as no-op activities, with the same encrypting data converter,
-  started N times, C at a time.
+  activities in one workflow task) as no-op activities, then starts an abandoned child shaped like
+  the credit line an approval opens (its activities up to its first daily timer, then the timer),
+  with the same encrypting data converter, started N times, C at a time.
 
 Prints JSON with both throughputs (workflows/s) and the ratio. Never part of the tests.
 """
@@ -57,14 +58,15 @@ async def bench_noop(step: str) -> str:
 
 @workflow.defn(sandboxed=True)
 class BareShapeWorkflow:
-    """No-op activities in the shape of one auto-approved application: a list of stages, one per
-    workflow task, each `[local, remote]`: `local` local activities one after the other inside the
-    task, then `remote` regular activities in parallel."""
+    """No-op activities in the shape of one auto-approved application: `shape` is a list of stages,
+    one per workflow task, each `[local, remote]`: `local` local activities one after the other inside
+    the task, then `remote` regular activities in parallel. `child` is the same for the credit line
+    an approval opens (started as an abandoned child that then waits on a timer, as the line does)."""
 
     @workflow.run
-    async def run(self, shape: list[list[int]]) -> int:
+    async def run(self, spec: dict[str, Any]) -> int:
         done = 0
-        for i, (local, remote) in enumerate(shape):
+        for i, (local, remote) in enumerate(spec["shape"]):
             for j in range(local):
                 await workflow.execute_local_activity(bench_noop, f"{i}-l{j}",
                                                       start_to_close_timeout=timedelta(seconds=30))
@@ -72,6 +74,12 @@ class BareShapeWorkflow:
                                                              start_to_close_timeout=timedelta(seconds=30))
                                    for j in range(remote)))
             done += local + remote
+        if spec.get("child"):
+            await workflow.start_child_workflow(
+                BareShapeWorkflow.run, {"shape": spec["child"], "sleep": True},
+                id=f"{workflow.info().workflow_id}-line", parent_close_policy=workflow.ParentClosePolicy.ABANDON)
+        if spec.get("sleep"):
+            await workflow.sleep(timedelta(days=1))
         return done
 
 
@@ -81,12 +89,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def shape_from_history(history: Any) -> list[list[int]]:
+def shape_from_history(history: Any, until_timer: bool = False) -> list[list[int]]:
     """`[local, remote]` per workflow task that ran activities: local-activity markers and regular
-    activities scheduled by the commands of one workflow task form a stage."""
+    activities scheduled by the commands of one workflow task form a stage. `until_timer`: stop at
+    the first timer (a credit line's opening, before its first daily tick)."""
     shape: list[list[int]] = []
     local = remote = 0
     for e in history.events:
+        if until_timer and e.HasField("timer_started_event_attributes"):
+            break  # the stage that started the timer is flushed below
         if e.HasField("activity_task_scheduled_event_attributes"):
             remote += 1
         elif (e.HasField("marker_recorded_event_attributes")
@@ -98,6 +109,17 @@ def shape_from_history(history: Any) -> list[list[int]]:
     if local or remote:
         shape.append([local, remote])
     return shape
+
+
+async def line_opening_shape(client: Any, workflow_id: str) -> list[list[int]]:
+    """The credit line's opening shape, once the line has reached its first daily timer (the parent
+    completes right after starting it, so the line may still be opening when we look)."""
+    deadline = time.monotonic() + 60
+    while True:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        if any(e.HasField("timer_started_event_attributes") for e in history.events) or time.monotonic() > deadline:
+            return shape_from_history(history, until_timer=True)
+        await asyncio.sleep(0.2)
 
 
 async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
@@ -171,6 +193,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
                 warm = await prepare(-1)
                 assert await decide(warm) == "approved"
                 shape = shape_from_history(await client.get_workflow_handle(f"application-{warm}").fetch_history())
+                child = await line_opening_shape(client, f"credit-line-{warm}")
                 ids = [await prepare(i) for i in range(n)]
                 t0 = time.perf_counter()
                 stages = await asyncio.gather(*(decide(a) for a in ids))
@@ -178,7 +201,8 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
 
             async def bare(i: int) -> int:
                 async with sem:
-                    return await client.execute_workflow(BareShapeWorkflow.run, shape, id=f"bare-{uuid.uuid4().hex}",
+                    return await client.execute_workflow(BareShapeWorkflow.run, {"shape": shape, "child": child},
+                                                         id=f"bare-{uuid.uuid4().hex}",
                                                          task_queue=settings.task_queue + "-bare")
 
             await bare(-1)
@@ -195,7 +219,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
         db.dispose()
         shutil.rmtree(var, ignore_errors=True)
     app_rate, bare_rate = n / app_s, n / bare_s
-    return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(a + b for a, b in shape),
+    return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(a + b for a, b in shape), "credit_line_shape": child,
             "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
             "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
             "temporal_sqlite_pragma": pragmas,

@@ -19,7 +19,25 @@ def workflows_list() -> list[type]:
     from workflows.credit_application import CreditApplicationWorkflow
     from workflows.credit_line import CreditLineWorkflow
 
+    cache_workflow_bytecode()
     return [CreditApplicationWorkflow, CreditLineWorkflow]
+
+
+def cache_workflow_bytecode() -> bool:
+    """Byte-compile the workflow modules into __pycache__ once per worker start.
+
+    Why: the workflow sandbox re-imports a workflow's module for every workflow run it starts (and
+    every replay after a cache eviction). With PYTHONDONTWRITEBYTECODE set, as in many containers and
+    on our CI machines, no .pyc existed and each run compiled the module source again: 11% of the
+    worker's CPU under load (py-spy, benchmarks/RESULTS.md). py_compile writes the cache whatever that
+    flag says; on a read-only tree this returns False and the sandbox compiles as before.
+    """
+    import compileall
+    from pathlib import Path
+
+    import workflows
+
+    return bool(compileall.compile_dir(str(Path(workflows.__file__).parent), maxlevels=0, quiet=2))
 
 
 def activities_list(settings: Settings, db: Database, http: httpx.AsyncClient | None = None) -> list:
