@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 import yaml
 
-from creditflow.nlp.fields import ascii_lower, label_literal, label_regex
+from creditflow.nlp.fields import label_keys, label_regex, ocr_fold
 
 OTHER = "other"
 
@@ -57,19 +57,42 @@ class DocTypeClassifier:
         self.version = str(spec.get("version", "0"))
         self.min_score = float(spec.get("min_score", 3.0))
         self.margin = float(spec.get("margin", 2.0))
-        self.keywords: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
-            t: [(re.compile(label_regex(k), re.I), float(w), label_literal(k)) for k, w in kws.items()]
+        self.keywords: dict[str, list[tuple[re.Pattern[str], float, tuple[str, ...]]]] = {
+            t: [(re.compile(label_regex(k), re.I), float(w), label_keys(k)) for k, w in kws.items()]
             for t, kws in spec["types"].items()
         }
         self.head, self.embed, self.use_encoder = head, embed, use_encoder
+        # the keywords in spec order, indexed by their first (longest) key: a text is then probed once per
+        # distinct first key instead of once per keyword (see rule_scores)
+        self._flat = [(t, p, w, keys) for t, kws in self.keywords.items() for p, w, keys in kws]
+        self._by_first_key: dict[str, list[int]] = {}
+        self._keyless: list[int] = []
+        for i, (_t, _p, _w, keys) in enumerate(self._flat):
+            if keys:
+                self._by_first_key.setdefault(keys[0], []).append(i)
+            else:
+                self._keyless.append(i)
 
     def rule_scores(self, text: str) -> dict[str, float]:
+        """Per type, the sum of the weights of its keywords found in the first 6,000 characters."""
         head = text[:6000]
-        low = ascii_lower(head)
-        if low is None:
+        folded = ocr_fold(head)
+        if folded is None:
             return {t: sum(w for p, w, _ in kws if p.search(head)) for t, kws in self.keywords.items()}
-        # a keyword whose literal piece is absent cannot match: skip its regex (label_literal); same sums
-        return {t: sum(w for p, w, lit in kws if lit in low and p.search(head)) for t, kws in self.keywords.items()}
+        # a keyword with a key absent from the folded text cannot match: its regex is skipped (label_keys)
+        found = [i for i in self._keyless if self._flat[i][1].search(head)]
+        for key, idxs in self._by_first_key.items():
+            if key in folded:
+                for i in idxs:
+                    _t, p, _w, keys = self._flat[i]
+                    if all(k in folded for k in keys[1:]) and p.search(head):
+                        found.append(i)
+        # summed per type in spec order from 0, exactly as sum() over the keyword list would
+        scores: dict[str, float] = dict.fromkeys(self.keywords, 0)
+        for i in sorted(found):
+            t, _p, w, _keys = self._flat[i]
+            scores[t] += w
+        return scores
 
     def classify(self, text: str) -> Classification:
         return self.classify_many([text])[0]

@@ -28,6 +28,7 @@ from spacy.util import filter_spans
 
 from creditflow.nlp.classify import DocTypeClassifier, DocTypeHead, load_spec
 from creditflow.nlp.fields import FieldExtractor
+from creditflow.nlp.signals.firstchars import with_start_guard
 
 for _name, _default in (("requested_kind", "auto"), ("kind", None), ("doc_type", None), ("doc_type_confidence", 0.0),
                         ("classifier", None), ("fields", None)):
@@ -52,16 +53,17 @@ def doc_text(doc: Doc) -> str:
 
 MODEL_NER_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "FAC", "DATE", "MONEY", "PERCENT", "LAW", "EVENT")
 _LABEL_VALUE = re.compile(r"^[ \t]*[A-Za-z][A-Za-z /()#.'&-]{1,40}[ \t]*[:#][ \t]*\S", re.M)
-_DOC_WORDS = re.compile(
+# behind a first-character guard (with_start_guard: same matches; `re` otherwise tries every word at every position)
+_DOC_WORDS = with_start_guard(re.compile(
     r"statement|pay ?stub|payroll|balance|license|licence|passport|tax return|form 1040|invoice|bill\b|"
     r"account (?:number|holder)|to whom it may concern|employment verification|registered capital|"
-    r"balance sheet|amount due|gross pay|net pay|dear sir|to whom|sincerely|regards|营业执照", re.I)
+    r"balance sheet|amount due|gross pay|net pay|dear sir|to whom|sincerely|regards|营业执照", re.I), max_chars=30)
 
 
 # ----------------------------------------------------------------------------- kind
-_NOTE_WORDS = re.compile(
+_NOTE_WORDS = with_start_guard(re.compile(
     r"\b(?:applicant|borrower|called|spoke (?:with|to)|stated|says|said|mentioned|reports?|explained|per (?:the )?"
-    r"(?:applicant|customer)|officer|i think|we should)\b", re.I)
+    r"(?:applicant|customer)|officer|i think|we should)\b", re.I), max_chars=30)
 
 
 def decide_kind(text: str, doc_type_score: float = 0.0) -> str:
@@ -170,7 +172,9 @@ def prose_view(text: str, max_digit_ratio: float = 0.35, skip_label_lines: bool 
     vpos = 0
     pos = 0
     for line in text.split("\n"):
-        chars = [c for c in line if not c.isspace()]
+        # non-whitespace characters, counted in C (str.split() splits exactly at str.isspace() characters);
+        # whitespace is never a letter, a digit or one of ",.$%", so the tests below may read the whole line
+        n_chars = len("".join(line.split()))
         probe = line
         if covered:
             end = pos + len(line)
@@ -178,12 +182,12 @@ def prose_view(text: str, max_digit_ratio: float = 0.35, skip_label_lines: bool 
                 if a < end and b > pos:
                     lo, hi = max(a, pos) - pos, min(b, end) - pos
                     probe = probe[:lo] + " " * (hi - lo) + probe[hi:]
-        if chars and any(c.isalpha() for c in chars) and has_name_candidate(probe) and not (
+        if n_chars and any(c.isalpha() for c in line) and has_name_candidate(probe) and not (
                 skip_label_lines and (_LABEL_LINE.match(line) or not any(c.islower() for c in line)
                                       or _TABLE_ROW.search(line)
                                       or (len(line.split()) < 5 and not _SIGNATURE.match(line)))):
-            digits = sum(c.isdigit() or c in ",.$%" for c in chars)
-            if digits / len(chars) <= max_digit_ratio:
+            digits = sum(c.isdigit() or c in ",.$%" for c in line)
+            if digits / n_chars <= max_digit_ratio:
                 parts.append(line)
                 mapping.append((vpos, pos))
                 vpos += len(line) + 1
@@ -232,7 +236,10 @@ class ModelNer:
                             covered=[(f.start, f.end) for f in (d._.fields or {}).values()])
                  for d in docs]
         todo = [i for i, (v, _) in enumerate(views) if v.strip()]
-        vdocs = dict(zip(todo, ner.pipe((views[i][0] for i in todo), batch_size=self.cfg["batch_size"])))
+        if len(todo) == 1:  # one text (the service's usual call): the same predict([doc]) without pipe()'s batching
+            vdocs = {todo[0]: ner(views[todo[0]][0])}
+        else:
+            vdocs = dict(zip(todo, ner.pipe((views[i][0] for i in todo), batch_size=self.cfg["batch_size"])))
         for i, (doc, (view, mapping)) in enumerate(zip(docs, views)):
             vdoc = vdocs.get(i)
             if vdoc is None:

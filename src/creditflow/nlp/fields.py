@@ -14,6 +14,7 @@ fallback; each step has a lower confidence than the one before.
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -83,28 +84,35 @@ def label_regex(label: str) -> str:
     return lead + body + tail
 
 
-def label_literal(label: str) -> str:
-    """The longest lower-cased piece of `label` that `label_regex(label)` matches verbatim (up to ASCII case).
+# Every OCR class of `_OCR_CLASS` except "m" (an alternation of two lengths) folded onto one character; classes
+# that share a member ("[l1I|]" and "[i1l]") share the character. Applied to lower-cased text and labels alike.
+_OCR_FOLD = str.maketrans({"0": "o", "1": "l", "i": "l", "|": "l", "5": "s", "c": "e", "8": "b"})
 
-    Why: `piece in text.lower()` costs a fraction of a regex search and most labels are absent from any one
-    text. For ASCII text the regex cannot match where the piece is absent (its other characters are OCR
-    classes or gaps, the piece's are literals under IGNORECASE); non-ASCII text always takes the regex, because
-    Unicode case folding maps a few non-ASCII letters onto ASCII ones (the Kelvin sign onto "k").
+
+def ocr_fold(text: str) -> str | None:
+    """Lower-cased ASCII text with each OCR class folded to one character (see `label_keys`); None if not ASCII."""
+    return text.lower().translate(_OCR_FOLD) if text.isascii() else None
+
+
+def label_keys(label: str) -> tuple[str, ...]:
+    """Pieces of `label` that are in `ocr_fold(text)` wherever `label_regex(label)` matches in an ASCII text.
+
+    Why: `piece in folded` costs a fraction of a regex search and most labels are absent from any one text.
+    A literal piece that stopped at every OCR class would be one or two letters ("n" of "nsf"), present in
+    nearly every text; folding the classes (each character a class admits maps to the class's one character,
+    so a match's characters fold to the label's) keeps whole words: "nsf", "ployed", "sales". Non-ASCII text
+    always takes the regex, because Unicode case folding maps a few non-ASCII letters onto ASCII ones.
+    The label splits at gaps (`[ \t]+`), at "m" ("m" or "rn") and at a non-ASCII letter that folds onto an
+    ASCII one; pieces shorter than two characters are left out (they prove nothing); longest first. Empty
+    when none is left: then the regex always runs.
     """
-    best, cur = "", ""
-    for ch in label.lower() + " ":
-        if ch == " " or ch in _OCR_CLASS:
-            if len(cur) > len(best):
-                best = cur
-            cur = ""
-        else:
-            cur += ch
-    return best
+    folded = "".join(" " if ch == "m" or _folds_to_ascii(ch) else ch for ch in label.lower().translate(_OCR_FOLD))
+    return tuple(sorted({p for p in folded.split() if len(p) >= 2}, key=lambda p: (-len(p), p)))
 
 
-def ascii_lower(text: str) -> str | None:
-    """`text.lower()` when the text is ASCII (the case `label_literal` pre-checks are exact for), else None."""
-    return text.lower() if text.isascii() else None
+def _folds_to_ascii(ch: str) -> bool:
+    """A non-ASCII character that matches an ASCII letter under re.IGNORECASE (the Kelvin sign, a long s)."""
+    return not ch.isascii() and any(re.fullmatch(re.escape(ch), a, re.I) for a in string.ascii_letters)
 
 
 class FieldExtractor:
@@ -115,7 +123,7 @@ class FieldExtractor:
         macros: dict[str, str] = spec.get("macros", {})
         self.rules: dict[str, list[FieldRule]] = {}
         self._label_res: dict[str, re.Pattern[str]] = {}
-        self._label_lit: dict[str, str] = {}
+        self._label_keys: dict[str, tuple[str, ...]] = {}
         for doc_type, fields in spec["doc_types"].items():
             rules = []
             for name, f in fields.items():
@@ -134,7 +142,7 @@ class FieldExtractor:
                 for lab in rule.labels + rule.row_of:
                     if lab not in self._label_res:
                         self._label_res[lab] = re.compile(label_regex(lab), re.I)
-                        self._label_lit[lab] = label_literal(lab)
+                        self._label_keys[lab] = label_keys(lab)
                 rules.append(rule)
             self.rules[doc_type] = rules
 
@@ -146,11 +154,15 @@ class FieldExtractor:
     def _labels(self, text: str, rules: list[FieldRule]) -> list[_Label]:
         """All label occurrences; a label inside a longer label's span is dropped ("Gross Pay" in "YTD Gross Pay")."""
         found: list[_Label] = []
-        low = ascii_lower(text)
+        folded = ocr_fold(text)
+        label_keys_of = self._label_keys
         for rule in rules:
             for lab in rule.labels:
-                if low is not None and self._label_lit[lab] not in low:
-                    continue  # cannot match (label_literal)
+                keys = label_keys_of[lab]
+                # cannot match without every key (label_keys); most labels already lack the first, longest one
+                if folded is not None and keys and (keys[0] not in folded
+                                                    or not all(k in folded for k in keys[1:])):
+                    continue
                 for m in self._label_res[lab].finditer(text):
                     if lab in rule.anywhere or _LABEL_BEFORE.search(text, max(0, m.start() - 3), m.start()) or \
                             _LABEL_AFTER.match(text, m.end()):

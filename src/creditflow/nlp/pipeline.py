@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 
 from creditflow.config import get_settings
 from creditflow.nlp import components as _components  # noqa: F401  (registers the factories)
+from creditflow.nlp import ruler as _ruler  # noqa: F401  (registers creditflow_entity_ruler)
 from creditflow.nlp.contract import Analysis, Entity, Evidence, FieldValue, PiiSpan, RiskSignal
 from creditflow.nlp.errors import TextTooLarge
 from creditflow.nlp.resources import model_version, nlp_dir, spacy_model_path
@@ -24,8 +25,10 @@ from creditflow.nlp.uscc import is_valid_uscc
 
 try:  # built concurrently by another part of the project; analysis still works without it
     from creditflow.nlp.signals import find_signals as _find_signals
+    from creditflow.nlp.signals.segment import same_tokenizer as _same_tokenizer
 except ImportError:  # pragma: no cover - depends on the checkout
     _find_signals = None
+    _same_tokenizer = None
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _PERSON_FIELDS = {"employee_name", "account_holder", "full_name", "legal_representative", "taxpayer_name",
@@ -39,7 +42,9 @@ def build_pipeline(use_encoder: bool = True) -> Language:
                                                   "lemmatizer", "ner"])
     d = nlp_dir()
     nlp.add_pipe("creditflow_kind", config={"rules_path": str(d / "doc_types.yml")})
-    ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER", "validate": True})
+    # spaCy's entity_ruler, matching only near digits (ruler.py: same entities, a fraction of the time)
+    ruler = nlp.add_pipe("creditflow_entity_ruler", name="entity_ruler",
+                         config={"phrase_matcher_attr": "LOWER", "validate": True})
     ruler.from_disk(d / "entity_patterns.jsonl")  # type: ignore[attr-defined]
     nlp.add_pipe("creditflow_doctype", config={"rules_path": str(d / "doc_types.yml"),
                                                "head_path": str(d / "doctype_head.json"), "use_encoder": use_encoder})
@@ -75,6 +80,9 @@ class Pipeline:
         self.version = model_version()
         self.max_chars = get_settings().max_nlp_chars
         self._lock = threading.Lock()  # spaCy components are not re-entrant; keep one doc batch at a time
+        # the risk-signal scopes tokenise the text with the same English tokenizer: hand them our Doc instead
+        # (no component retokenizes, so its tokens are still the tokenizer's)
+        self.share_tokens = _same_tokenizer is not None and _same_tokenizer(self.nlp)
         self.analyze_many(_WARM_UP_TEXTS)  # pay the lazy loads now, not on the first requests
 
     def check_size(self, text: str) -> None:
@@ -108,7 +116,8 @@ class Pipeline:
         pii: list[PiiSpan] = []
         if _find_signals is not None and text.strip():
             try:
-                risk, protected, pii = _find_signals(text, kind)
+                shared = doc if self.share_tokens and _components.doc_text(doc) == text else None
+                risk, protected, pii = _find_signals(text, kind, doc=shared)
                 risk, protected, pii = list(risk), list(protected), list(pii)
             except Exception:  # a signal bug must not lose the document analysis
                 import logging

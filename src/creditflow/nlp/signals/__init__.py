@@ -7,19 +7,28 @@ All detectors are built once from the versioned lexicons in models/nlp/signals/ 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from creditflow.nlp.contract import PiiSpan, ProtectedAttribute, RiskSignal
 from creditflow.nlp.signals.data import cached_data
 from creditflow.nlp.signals.pii import pii_detector
 from creditflow.nlp.signals.protected import protected_detector
 from creditflow.nlp.signals.risk import detector
 
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
+
 __all__ = ["find_signals", "find_risk_signals", "find_protected", "find_pii", "signals_version",
            "evaluate_notes", "warm_up"]
 
 
-def find_risk_signals(text: str, kind: str = "note", *, reference_year: int | None = None) -> list[RiskSignal]:
-    """Risk signals with polarity/subject/severity; `reference_year` decides "historical" years."""
-    return detector().find(text, "document" if kind == "document" else "note", reference_year)
+def find_risk_signals(text: str, kind: str = "note", *, reference_year: int | None = None,
+                      doc: Doc | None = None) -> list[RiskSignal]:
+    """Risk signals with polarity/subject/severity; `reference_year` decides "historical" years.
+
+    `doc`: `text` already tokenised by a pipeline whose tokenizer is `segment.same_tokenizer` (reused, not redone).
+    """
+    return detector().find(text, "document" if kind == "document" else "note", reference_year, doc=doc)
 
 
 def find_protected(text: str) -> list[ProtectedAttribute]:
@@ -31,13 +40,14 @@ def find_pii(text: str) -> list[PiiSpan]:
 
 
 def find_signals(
-    text: str, kind: str = "note", *, reference_year: int | None = None
+    text: str, kind: str = "note", *, reference_year: int | None = None, doc: Doc | None = None
 ) -> tuple[list[RiskSignal], list[ProtectedAttribute], list[PiiSpan]]:
     """All three detectors over one text. `kind` is "note" or "document" ("auto" counts as note).
 
-    Every returned span satisfies text[start:end] == the evidence it reports.
+    Every returned span satisfies text[start:end] == the evidence it reports. `doc`: see `find_risk_signals`.
     """
-    return find_risk_signals(text, kind, reference_year=reference_year), find_protected(text), find_pii(text)
+    return (find_risk_signals(text, kind, reference_year=reference_year, doc=doc), find_protected(text),
+            find_pii(text))
 
 
 def signals_version() -> str:

@@ -19,6 +19,7 @@ from typing import Callable
 
 from creditflow.nlp.contract import PiiSpan
 from creditflow.nlp.signals.data import SignalData, cached_data
+from creditflow.nlp.signals.firstchars import with_start_guard
 from creditflow.nlp.signals.patterns import drop_overlaps
 
 
@@ -124,7 +125,8 @@ class PiiDetector:
         for typ, plist in data.pii.patterns.items():
             for p in plist:
                 rx = re.compile(p.re, re.IGNORECASE if p.ignore_case else 0)
-                pats.append(_Pattern(typ, rx, p.group or 0, VALIDATORS[p.validator] if p.validator else None,
+                pats.append(_Pattern(typ, with_start_guard(rx), p.group or 0,
+                                     VALIDATORS[p.validator] if p.validator else None,
                                      needs_digit(rx.pattern, rx.flags)))
         self._patterns = tuple(pats)
 

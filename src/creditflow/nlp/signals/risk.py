@@ -22,11 +22,15 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from creditflow.nlp.contract import Evidence, RiskSignal
 from creditflow.nlp.signals.data import SignalData, cached_data
 from creditflow.nlp.signals.patterns import Scanner, TermSet, candidates, drop_overlaps, overlaps_any, term_source
 from creditflow.nlp.signals.segment import segment
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 _POLARITY_RANK = {"NEGATED": 0, "HYPOTHETICAL": 1, "HISTORICAL": 2}
 _POLARITY_NAME = {"NEGATED": "negated", "HYPOTHETICAL": "hypothetical", "HISTORICAL": "historical"}
@@ -130,7 +134,9 @@ class RiskDetector:
         return hits
 
     # -------------------------------------------------------------- ConText
-    def find(self, text: str, kind: str = "note", reference_year: int | None = None) -> list[RiskSignal]:
+    def find(self, text: str, kind: str = "note", reference_year: int | None = None,
+             doc: Doc | None = None) -> list[RiskSignal]:
+        """Signals in `text`; `doc` is `text` tokenised by a `segment.same_tokenizer` pipeline, if at hand."""
         starts = candidates(text)
         targets = self.targets(text, starts)
         if not targets:
@@ -146,7 +152,7 @@ class RiskDetector:
         hedged = {i for c in resolved if c.label == "HYPOTHETICAL"
                   for i in [bisect_right(t_starts, c.start) - 1]
                   if i >= 0 and targets[i].start < c.start and c.end <= targets[i].end}
-        seg = segment(text, kind)
+        seg = segment(text, kind, doc)
         # cues bucketed by sentence: scopes never cross a sentence, so long documents stay linear
         by_sent: dict[int, list[tuple[Hit, int, int]]] = {}
         for c in cues:
