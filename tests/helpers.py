@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -57,3 +60,27 @@ async def wait_stage(handle: WorkflowHandle, stages: set[str], timeout: float = 
         if loop.time() > deadline:
             raise AssertionError(f"stage {st.stage} never reached {stages}")
         await asyncio.sleep(0.2)
+
+
+@contextlib.contextmanager
+def captured_logs(service: str, level: str = "INFO") -> Iterator[io.StringIO]:
+    """Configure creditflow's JSON logging into a buffer for the block, then put the root logger
+    and structlog back as they were (tests that read log lines share this)."""
+    import logging
+
+    import structlog
+
+    from creditflow.logs import configure_logging
+
+    stream = io.StringIO()
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    configure_logging(service, level, stream=stream)
+    try:
+        yield stream
+    finally:
+        for h in list(root.handlers):
+            if h not in saved_handlers:
+                root.removeHandler(h)
+        root.setLevel(saved_level)
+        structlog.reset_defaults()

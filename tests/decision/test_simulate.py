@@ -1,6 +1,5 @@
-from pathlib import Path
 
-from decision_builders import consumer_applicant, consumer_docs, consumer_input
+from decision_builders import consumer_docs, consumer_input
 
 from creditflow.decision.engine import decide
 from creditflow.decision.policy import POLICY_DIR

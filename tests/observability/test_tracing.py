@@ -11,14 +11,12 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import pytest_asyncio
-import structlog
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -29,6 +27,7 @@ from creditflow import tracing
 from creditflow.config import Settings
 from creditflow.demo import demo_cases, submit_case
 from tests.conftest import serve
+from tests.helpers import captured_logs
 
 CASE = next(c for c in demo_cases() if c["label"] == "clear approval")  # has a note: analyze_notes calls NLP
 DECIDED = {"approved", "declined", "in_review"}
@@ -82,18 +81,8 @@ def traced_api_url(temporal_env, traced_worker, settings: Settings, db) -> Itera
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
-    from creditflow.logs import configure_logging
-
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    configure_logging("api", stream=stream)
-    yield stream
-    for h in list(root.handlers):
-        if h not in saved_handlers:
-            root.removeHandler(h)
-    root.setLevel(saved_level)
-    structlog.reset_defaults()
+    with captured_logs("api") as stream:
+        yield stream
 
 
 # ---- helpers ---------------------------------------------------------------------------------

@@ -8,23 +8,15 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-import structlog
 
 from creditflow.logs import MASK, configure_logging, get_logger, redact_text, redact_value
+from tests.helpers import captured_logs
 
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
-    stream = io.StringIO()
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    configure_logging("test-service", "DEBUG", stream=stream)
-    yield stream
-    for h in list(root.handlers):
-        if h not in saved_handlers:
-            root.removeHandler(h)
-    root.setLevel(saved_level)
-    structlog.reset_defaults()
+    with captured_logs("test-service", "DEBUG") as stream:
+        yield stream
 
 
 def lines(stream: io.StringIO) -> list[dict]:

