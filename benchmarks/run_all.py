@@ -124,7 +124,9 @@ def main() -> None:
         if wf:
             lines += ["", f"**Application vs bare Temporal workflow ({label}): {wf['ratio']}x** (goal >= 0.7x): "
                       f"{wf['application_per_s']} applications/s vs {wf['bare_per_s']} bare workflows/s with the "
-                      f"same {wf['activities']} activities in stages {wf['activity_shape']}, n={wf['n']}, "
+                      f"same {wf['activities']} activities in stages {wf['activity_shape']} ([local, regular] "
+                      f"per workflow task) and a child shaped like the credit line an approval opens "
+                      f"{wf.get('credit_line_shape')}, n={wf['n']}, "
                       f"concurrency {wf['concurrency']}, one dev server, one worker."]
     for name, argv, code, _secs, data, err in rows:
         if code:

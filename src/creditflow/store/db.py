@@ -6,6 +6,7 @@ one schema and tests can create it in a temporary database with `create_all`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,8 +18,22 @@ class Base(DeclarativeBase):
     pass
 
 
+# SQLite durability in WAL mode (the dev / single-machine store; production runs PostgreSQL):
+# FULL fsyncs the WAL on every commit; NORMAL fsyncs at checkpoints, so a power loss (not a process
+# crash) can roll back the last commits. CREDITFLOW_SQLITE_SYNCHRONOUS overrides.
+SQLITE_SYNCHRONOUS_VALUES = ("FULL", "NORMAL", "EXTRA")
+
+
+def sqlite_synchronous() -> str:
+    value = os.environ.get("CREDITFLOW_SQLITE_SYNCHRONOUS", "FULL").strip().upper()
+    if value not in SQLITE_SYNCHRONOUS_VALUES:
+        raise ValueError(f"CREDITFLOW_SQLITE_SYNCHRONOUS must be one of {', '.join(SQLITE_SYNCHRONOUS_VALUES)}")
+    return value
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        synchronous = sqlite_synchronous()
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -27,6 +42,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")  # API and worker write concurrently
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.close()
 
         return engine
