@@ -33,11 +33,18 @@ system-deps:
 run: install system-deps
 	$(VENV)/bin/creditflow up
 
+# The whole suite on SQLite, then the store, ledger and end-to-end tests again on PostgreSQL
+# (127.0.0.1:5432, database `test`, trust auth; each test gets its own schema).
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 test: install system-deps
 	$(VENV)/bin/pytest -q -p no:cacheprovider --durations=15
+	$(MAKE) --no-print-directory test-postgres
 
 test-postgres: install
-	CREDITFLOW_TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(VENV)/bin/pytest -q tests/store tests/ledger tests/e2e
+	@$(PY) -c "import sqlalchemy as sa; sa.create_engine('$(PG_TEST_URL)').connect().close()" 2>/dev/null || \
+	  { echo "PostgreSQL is not reachable at $(PG_TEST_URL): start it, or set PG_TEST_URL=..."; exit 1; }
+	CREDITFLOW_TEST_DATABASE_URL=$(PG_TEST_URL) $(VENV)/bin/pytest -q -p no:cacheprovider tests/store tests/ledger tests/e2e
 
 eval-nlp: install
 	$(PY) -m creditflow.nlp.signals.evaluate
