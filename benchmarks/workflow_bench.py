@@ -11,9 +11,9 @@ NLP service as its own process (`creditflow nlp`), one worker in this process:
   and their three documents uploaded through the real API app (in-process ASGI, not timed); timed is
   `submit` -> workflow result for N applications, C in flight at a time.
 - bare: a workflow that runs the SAME activities in the same order, kind and parallelism as one real
-  application's history (counted from it; since the `local-store-steps` patch: notes + 3 documents as
-  regular activities in parallel, then decide, evidence, outcome, evidence, outcome as local
-  activities in one workflow task) as no-op activities, then starts an abandoned child shaped like
+  application's history (counted from it; since the `fewer-round-trips` patch: notes + 3 documents in
+  one regular activity, then decide, evidence, outcome, evidence, outcome as local activities in one
+  workflow task) as no-op activities, then starts an abandoned child shaped like
   the credit line an approval opens (its activities up to its first daily timer, then the timer),
   with the same encrypting data converter, started N times, C at a time.
 

@@ -24,7 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.credit_line_types import CreditLineInput
     from workflows.credit_application_types import (
+        AnalyzeApplicationInput,
         AnalyzeDocumentInput,
+        ApplicationAnalysis,
         ApplicationInput,
         ApplicationStatus,
         ClaimInput,
@@ -71,13 +73,14 @@ NLP_RETRY = RetryPolicy(
 # killed mid-activity is noticed after HEARTBEAT, not after the whole start-to-close timeout.
 HEARTBEAT = timedelta(seconds=15)
 STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10))
-# Patch id: store, evidence and decision steps run as local activities, and notes are analysed
-# together with the documents. Why: each regular activity costs a round trip through the Temporal
-# server (scheduled/started/completed events plus a new workflow task); the store steps take a few
-# milliseconds, so that round trip was most of an application's latency (benchmarks/RESULTS.md, load).
-# Local activities run inside the workflow task that asks for them and are recorded as markers;
-# they are retried like any activity and are idempotent on (workflow id, step) like before.
-LOCAL_STEPS_PATCH = "local-store-steps"
+# Patch id: (1) store, evidence and decision steps run as local activities; (2) notes and all pending
+# documents are analysed by one `analyze_application` activity instead of one activity each. Why: each
+# regular activity costs a round trip through the Temporal server (scheduled/started/completed events
+# plus a new workflow task); the store steps take milliseconds and text documents were analysed at
+# upload, so those round trips were most of an application's latency and of the server's work
+# (benchmarks/RESULTS.md, load). Local activities run inside the workflow task that asks for them and
+# are recorded as markers; they are retried like any activity and stay idempotent on (workflow id, step).
+ROUND_TRIPS_PATCH = "fewer-round-trips"
 
 
 def _reject(kind: str, message: str) -> ApplicationError:
@@ -98,7 +101,7 @@ class CreditApplicationWorkflow:
         self._unrecorded: list[OfficerDecision] = []
         self._offer_response: OfferResponse | None = None
         self._step = 0
-        self._local_steps = False  # set in run() from the LOCAL_STEPS_PATCH marker
+        self._local_steps = False  # set in run() from the ROUND_TRIPS_PATCH marker
 
     # ------------------------------------------------------------------ messages
     @workflow.signal
@@ -223,7 +226,7 @@ class CreditApplicationWorkflow:
     # ------------------------------------------------------------------ main line
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
-        self._local_steps = workflow.patched(LOCAL_STEPS_PATCH)
+        self._local_steps = workflow.patched(ROUND_TRIPS_PATCH)
         self._set_stage("awaiting_documents")
         await workflow.wait_condition(lambda: self._state.submitted)
         if not self._local_steps:
@@ -232,8 +235,8 @@ class CreditApplicationWorkflow:
         while True:
             round_no += 1
             self._set_stage("analyzing")
-            if self._local_steps and round_no == 1:  # notes and documents are independent: one round trip
-                await asyncio.gather(self._analyze_notes(), self._analyze_documents())
+            if self._local_steps:  # notes (first round) and documents in one activity
+                await self._analyze_batch(with_notes=round_no == 1)
             else:
                 await self._analyze_documents()
             # With local store steps, scoring and policy pass within one workflow task: the status
@@ -312,7 +315,43 @@ class CreditApplicationWorkflow:
                     status="unreadable", problem=detail,
                 )
 
-        results = await asyncio.gather(*(one(d) for d in pending))
+        self._take_document_results(await asyncio.gather(*(one(d) for d in pending)))
+
+    async def _analyze_batch(self, with_notes: bool) -> None:
+        """`fewer-round-trips`: the notes (first round) and every document not analysed yet, in one
+        activity. If it fails for good, the documents count as unreadable (the applicant is asked for a
+        clearer copy) and a failure of the notes ends the workflow, as the per-item activities did."""
+        pending = [d for d in self._state.documents if d.document_id not in self._results]
+        notes = with_notes and self._inp.note_count > 0
+        if not pending and not notes:
+            return
+        try:
+            res = await workflow.execute_activity(
+                "analyze_application",
+                AnalyzeApplicationInput(
+                    application_id=self._inp.application_id, notes=notes,
+                    documents=[AnalyzeDocumentInput(application_id=self._inp.application_id,
+                                                    document_id=d.document_id, sha256=d.sha256) for d in pending]),
+                result_type=ApplicationAnalysis,
+                start_to_close_timeout=timedelta(seconds=180),
+                schedule_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=HEARTBEAT,
+                retry_policy=NLP_RETRY,
+            )
+        except ActivityError as err:
+            if notes:
+                raise
+            cause = err.cause
+            detail = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+            res = ApplicationAnalysis(documents=[
+                DocumentResult(facts=DocumentFacts(document_id=d.document_id, sha256=d.sha256, doc_type=None),
+                               status="unreadable", problem=detail) for d in pending])
+        if res.notes is not None:
+            self._note_signals = list(res.notes.signals)
+            self._state.protected_mentions += res.notes.protected_mentions
+        self._take_document_results(res.documents)
+
+    def _take_document_results(self, results: list[DocumentResult]) -> None:
         for r in results:
             self._results[r.facts.document_id] = r
             self._state.protected_mentions += r.protected_mentions
@@ -549,7 +588,7 @@ class CreditApplicationWorkflow:
 
     async def _store_step(self, name: str, arg: object, result_type: type | None, timeout: timedelta) -> Any:
         """A short database step (decision engine, evidence log, application row): a local activity
-        since `local-store-steps`, a regular one in histories recorded before it."""
+        since `fewer-round-trips`, a regular one in histories recorded before it."""
         if self._local_steps:
             return await workflow.execute_local_activity(name, arg, result_type=result_type,
                                                          start_to_close_timeout=timeout, retry_policy=STORE_RETRY)

@@ -121,6 +121,19 @@ class AnalyzeDocumentInput(BaseModel):
     sha256: str
 
 
+class AnalyzeApplicationInput(BaseModel):
+    """Notes (when `notes`) and the listed documents, analysed in one activity."""
+
+    application_id: str
+    documents: list[AnalyzeDocumentInput] = Field(default_factory=list)
+    notes: bool = False
+
+
+class ApplicationAnalysis(BaseModel):
+    documents: list[DocumentResult] = Field(default_factory=list)
+    notes: NotesResult | None = None
+
+
 class DecideActivityInput(BaseModel):
     application_id: str
     documents: list[DocumentFacts]

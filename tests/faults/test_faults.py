@@ -188,7 +188,7 @@ def test_nlp_outage_retries_and_unreadable_document_asks_for_a_clearer_copy(stac
             return apps, bad, blank_id
 
     apps, bad, _ = asyncio.run(drive())
-    attempts = asyncio.run(_max_attempts(stack, apps[0], ("analyze_document", "analyze_notes")))
+    attempts = asyncio.run(_max_attempts(stack, apps[0], ("analyze_application", "analyze_document", "analyze_notes")))
     assert attempts > 1, "the NLP activities should have been retried while the service was down"
     # the worker's structured log names the workflow of every failed attempt (telemetry.LogContextInterceptor)
     lines = [json.loads(x) for x in stack.procs["worker"].log.read_text().splitlines() if x.startswith("{")]

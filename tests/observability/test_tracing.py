@@ -29,7 +29,7 @@ from creditflow.demo import demo_cases, submit_case
 from tests.conftest import serve
 from tests.helpers import captured_logs
 
-CASE = next(c for c in demo_cases() if c["label"] == "clear approval")  # has a note: analyze_notes calls NLP
+CASE = next(c for c in demo_cases() if c["label"] == "clear approval")  # has a note: its analysis calls NLP
 DECIDED = {"approved", "declined", "in_review"}
 
 
@@ -143,7 +143,7 @@ async def test_one_trace_from_api_through_workflow_and_activity_to_nlp(
     def nlp_from_activity(got: list[ReadableSpan]) -> bool:
         by_id = {s.context.span_id: s for s in got}
         return any(s.name == "POST /v1/analyze" and service(s) == tracing.NLP_SERVICE
-                   and any(a.name == "RunActivity:analyze_notes" for a in ancestors(s, by_id)) for s in got)
+                   and any(a.name == "RunActivity:analyze_application" for a in ancestors(s, by_id)) for s in got)
 
     got = await finished(spans, nlp_from_activity)
     by_id = {s.context.span_id: s for s in got}
@@ -162,10 +162,10 @@ async def test_one_trace_from_api_through_workflow_and_activity_to_nlp(
     run = one([s for s in in_trace if s.name == "RunWorkflow:CreditApplicationWorkflow"], "workflow span")
     assert service(run) == tracing.WORKER_SERVICE and start in ancestors(run, by_id)
 
-    activity = one([s for s in in_trace if s.name == "RunActivity:analyze_notes"], "activity span")
+    activity = one([s for s in in_trace if s.name == "RunActivity:analyze_application"], "activity span")
     assert service(activity) == tracing.WORKER_SERVICE and start in ancestors(activity, by_id)
     assert activity.attributes is not None and activity.attributes["temporalWorkflowID"] == f"application-{app_id}"
-    assert {"RunActivity:decide_application", "RunActivity:analyze_document"} <= {s.name for s in in_trace}
+    assert {"RunActivity:decide_application", "RunActivity:record_evidence"} <= {s.name for s in in_trace}
 
     # the activity's HTTP call carried traceparent: the NLP service's span continues this trace
     nlp = one([s for s in in_trace if s.name == "POST /v1/analyze" and service(s) == tracing.NLP_SERVICE],

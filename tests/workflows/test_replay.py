@@ -37,7 +37,7 @@ async def test_replay(path: Path) -> None:
 
 def test_both_sides_of_each_patch_are_covered() -> None:
     """Histories from before and after each patch must both replay: `persist-review-stage` (v1 vs v2)
-    and `local-store-steps` (v1/v2 vs v3)."""
+    and `fewer-round-trips` (v1/v2 vs v3)."""
     import base64
 
     def patches(stem: str) -> set[str]:
@@ -54,17 +54,17 @@ def test_both_sides_of_each_patch_are_covered() -> None:
     assert "persist-review-stage" not in patches("credit_application_referred_officer_approved")
     assert "persist-review-stage" in patches("credit_application_referred_officer_approved_v2")
     for case in ("approved_auto", "declined_auto", "referred_officer_approved"):
-        assert "local-store-steps" not in patches(f"credit_application_{case}_v2")
-        assert "local-store-steps" in patches(f"credit_application_{case}_v3")
+        assert "fewer-round-trips" not in patches(f"credit_application_{case}_v2")
+        assert "fewer-round-trips" in patches(f"credit_application_{case}_v3")
 
 
 def test_local_store_steps_are_markers_not_activities() -> None:
-    """After `local-store-steps`, only NLP analysis goes through the server as activities; decision,
-    evidence and persistence are local-activity markers inside workflow tasks (fewer round trips)."""
+    """After `fewer-round-trips`, only NLP analysis goes through the server, as one activity for the notes
+    and all documents; decision, evidence and persistence are local-activity markers inside workflow tasks."""
     def scheduled(stem: str) -> list[str]:
         events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
         return [e["activityTaskScheduledEventAttributes"]["activityType"]["name"] for e in events
                 if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
 
     assert "record_outcome" in scheduled("credit_application_approved_auto_v2")
-    assert set(scheduled("credit_application_approved_auto_v3")) <= {"analyze_document", "analyze_notes"}
+    assert scheduled("credit_application_approved_auto_v3") == ["analyze_application"]

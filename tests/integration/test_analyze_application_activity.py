@@ -1,0 +1,59 @@
+"""`analyze_application`: notes and all pending documents in one activity (patch `fewer-round-trips`).
+
+Real database, blobs and NLP service; the activity runs in temporalio's ActivityEnvironment.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from creditflow.activities.application import ApplicationActivities
+from creditflow.config import Settings
+from creditflow.demo import demo_cases
+from tests.helpers import store_application
+from workflows.credit_application_types import AnalyzeApplicationInput, AnalyzeDocumentInput
+
+CASE = next(c for c in demo_cases() if c["label"] == "clear approval")
+
+
+def _inputs(app_id: str, docs: list) -> list[AnalyzeDocumentInput]:  # type: ignore[type-arg]
+    return [AnalyzeDocumentInput(application_id=app_id, document_id=d.document_id, sha256=d.sha256) for d in docs]
+
+
+async def test_one_batch_gives_what_the_per_item_activities_give(settings: Settings, db, nlp_url: str) -> None:  # type: ignore[no-untyped-def]
+    settings.nlp_url = nlp_url
+    app_id, docs = store_application(settings, db, CASE["body"], [*CASE["documents"], "   \n  "])
+    acts = ApplicationActivities(settings, db)
+    env = ActivityEnvironment()
+    batch = await env.run(acts.analyze_application,
+                          AnalyzeApplicationInput(application_id=app_id, documents=_inputs(app_id, docs), notes=True))
+
+    by_id = {r.facts.document_id: r for r in batch.documents}
+    assert list(by_id) == [d.document_id for d in docs]  # one result per document, in order
+    blank = by_id[docs[-1].document_id]
+    assert blank.status == "unreadable" and "no readable text" in (blank.problem or "")
+    readable = [by_id[d.document_id] for d in docs[:-1]]
+    assert all(r.status == "analyzed" and r.facts.doc_type for r in readable)
+    assert {r.facts.doc_type for r in readable} >= {"id_document", "bank_statement"}
+    assert batch.notes is not None and len(batch.notes.analysis_sha256s) == len(CASE["body"]["notes"])
+
+    # the same facts and signals as the per-document and per-notes activities (kept for older histories)
+    single = await env.run(acts.analyze_document, _inputs(app_id, docs[:1])[0])
+    assert single.facts == readable[0].facts and single.signals == readable[0].signals
+    notes = await env.run(acts.analyze_notes, app_id)
+    assert notes.analysis_sha256s == batch.notes.analysis_sha256s
+
+
+async def test_nlp_down_fails_the_whole_batch_so_temporal_retries_it(settings: Settings, db) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as s:  # a port nobody listens on: the NLP service is down
+        s.bind(("127.0.0.1", 0))
+        settings.nlp_url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    app_id, docs = store_application(settings, db, CASE["body"], CASE["documents"])
+    acts = ApplicationActivities(settings, db)
+    with pytest.raises(RuntimeError, match="NLP service unreachable"):  # retryable, not an ApplicationError
+        await ActivityEnvironment().run(
+            acts.analyze_application,
+            AnalyzeApplicationInput(application_id=app_id, documents=_inputs(app_id, docs), notes=True))
