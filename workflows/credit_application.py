@@ -110,7 +110,9 @@ class CreditApplicationWorkflow:
             self._state.documents.append(doc)
 
     @workflow.signal
-    def submit(self, _inp: SubmitInput) -> None:
+    def submit(self, inp: SubmitInput) -> None:
+        for doc in inp.documents:  # the same document may also have been signalled: added once
+            self.document_added(doc)
         self._state.submitted = True
 
     @workflow.query

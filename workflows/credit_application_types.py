@@ -40,6 +40,9 @@ class DocumentAdded(BaseModel):
 
 class SubmitInput(BaseModel):
     by: str = "applicant"
+    # the documents uploaded before submitting (one signal instead of one per upload; later uploads,
+    # e.g. answering an information request, still arrive as `document_added`)
+    documents: list[DocumentAdded] = Field(default_factory=list)
 
 
 class ClaimInput(BaseModel):

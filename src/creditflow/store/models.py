@@ -38,6 +38,9 @@ class Application(Base):
     stage: Mapped[str] = mapped_column(String(40), default="awaiting_documents")
     workflow_id: Mapped[str] = mapped_column(String(80))
     decision: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # Set by POST /submit before it reads the documents it hands to the workflow: an upload that finds
+    # it unset may leave telling the workflow to the submit (see api/routes/applications.py).
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Header, Request, UploadFile, status
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -20,7 +22,7 @@ from creditflow.api.temporal_dep import TemporalDep, is_not_found
 from creditflow.schemas import ApplicationCreate, missing_documents
 from creditflow.security.tokens import Principal
 from creditflow.store import repo
-from creditflow.store.models import Application
+from creditflow.store.models import Application, Document
 from workflows.credit_application_types import (
     ApplicationInput,
     ApplicationStatus,
@@ -226,10 +228,17 @@ async def upload_document(application_id: str, file: UploadFile, request: Reques
                 json.dumps(analysis, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
             doc.status = "classified"
         doc_id, doc_type = doc.id, doc.doc_type
-    from workflows.credit_application import CreditApplicationWorkflow
+    # Before `submit` the document travels with the submit signal (one workflow task instead of one per
+    # upload). The document row is committed above, before we look at submitted_at; submit sets
+    # submitted_at before it reads the documents. So an upload that sees it unset is read by the
+    # submit, and one that sees it set signals itself: never lost (at worst told twice, added once).
+    with request.app.state.db.session() as s:
+        submitted = s.scalar(select(Application.submitted_at).where(Application.id == app.id)) is not None
+    if submitted:
+        from workflows.credit_application import CreditApplicationWorkflow
 
-    handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
-    await handle.signal(CreditApplicationWorkflow.document_added, DocumentAdded(document_id=doc_id, sha256=sha))
+        handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
+        await handle.signal(CreditApplicationWorkflow.document_added, DocumentAdded(document_id=doc_id, sha256=sha))
     return {"document_id": doc_id, "sha256": sha, "doc_type": doc_type}
 
 
@@ -241,8 +250,15 @@ async def submit(application_id: str, request: Request, principal: PrincipalDep,
         raise ProblemError(409, "Application closed", f"The application is already {app.stage}.")
     from workflows.credit_application import CreditApplicationWorkflow
 
+    with request.app.state.db.session() as s:  # first mark it submitted (see upload_document) ...
+        row = s.get(Application, app.id)
+        if row is not None and row.submitted_at is None:
+            row.submitted_at = datetime.now(timezone.utc)
+    with request.app.state.db.session() as s:  # ... then read the documents uploaded so far
+        documents = [DocumentAdded(document_id=d.id, sha256=d.sha256) for d in s.scalars(
+            select(Document).where(Document.application_id == app.id).order_by(Document.created_at, Document.id))]
     handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
-    await handle.signal(CreditApplicationWorkflow.submit, SubmitInput(by=principal.sub))
+    await handle.signal(CreditApplicationWorkflow.submit, SubmitInput(by=principal.sub, documents=documents))
     return {"id": app.id, "status": "submitted"}
 
 

@@ -1,0 +1,55 @@
+"""Intake: documents uploaded before `submit` travel with the submit signal; later uploads (answering an
+information request) are signalled one by one. Real API, Temporal dev server, worker, NLP service, DB."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+
+from creditflow.demo import bank_statement, demo_cases, submit_case
+from workflows.credit_application_types import ApplicationStatus
+
+CASES = {c["label"]: c for c in demo_cases()}
+
+
+def _signals(history) -> list[str]:  # type: ignore[no-untyped-def]
+    return [e.workflow_execution_signaled_event_attributes.signal_name for e in history.events
+            if e.HasField("workflow_execution_signaled_event_attributes")]
+
+
+async def _stage(http: httpx.AsyncClient, token: str, app_id: str, want: set[str], timeout: float = 90) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        body = (await http.get(f"/v1/applications/{app_id}", headers={"Authorization": f"Bearer {token}"})).json()
+        if body["stage"] in want or time.monotonic() > deadline:
+            return body
+        await asyncio.sleep(0.3)
+
+
+async def test_documents_travel_with_submit_and_later_uploads_are_signalled(api_url, tokens, temporal_env) -> None:  # type: ignore[no-untyped-def]
+    token = tokens["applicant"]
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        # a complete application: three uploads, one submit; no per-upload signal
+        app_id = await submit_case(http, token, CASES["clear approval"])
+        body = await _stage(http, token, app_id, {"approved"})
+        assert body["stage"] == "approved", body
+        handle = temporal_env.client.get_workflow_handle(body["workflow_id"])
+        assert _signals(await handle.fetch_history()) == ["submit"]
+        status = await handle.query("status", result_type=ApplicationStatus)
+        assert [d.status for d in status.analyzed_documents] == ["analyzed"] * 3
+
+        # missing bank statement: the information request is answered by an upload after submit
+        case = CASES["incomplete (bank statement missing)"]
+        app_id = await submit_case(http, token, case)
+        body = await _stage(http, token, app_id, {"info_requested"})
+        assert body["stage"] == "info_requested", body
+        handle = temporal_env.client.get_workflow_handle(body["workflow_id"])
+        r = await http.post(f"/v1/applications/{app_id}/documents", headers={"Authorization": f"Bearer {token}"},
+                            files={"file": ("bank.txt", bank_statement("Dan Wu", 2600, 5000, 4300).encode(),
+                                            "text/plain")})
+        assert r.status_code == 201, r.text
+        body = await _stage(http, token, app_id, {"approved", "declined", "in_review", "counteroffered"})
+        assert body["stage"] != "info_requested", body
+        assert _signals(await handle.fetch_history()) == ["submit", "document_added"]
