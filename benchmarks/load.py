@@ -223,7 +223,7 @@ async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
     import httpx
     from temporalio.client import Client
 
-    from creditflow.demo import demo_cases, demo_tokens
+    from creditflow.demo import create_case, demo_cases, demo_tokens
     from creditflow.temporal_client import data_converter
 
     case = next(c for c in demo_cases() if c["label"] == "clear approval")
@@ -241,13 +241,7 @@ async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
                                  limits=httpx.Limits(max_connections=concurrency * 2)) as http:
         async def one(i: int) -> None:
             async with sem:
-                r = await http.post("/v1/applications", json=case["body"], headers={**h, "Idempotency-Key": f"{tag}-{i}"})
-                r.raise_for_status()
-                app_id = r.json()["id"]
-                for j, text in enumerate(case["documents"]):
-                    r = await http.post(f"/v1/applications/{app_id}/documents", headers=h,
-                                        files={"file": (f"d{j}.txt", text.encode(), "text/plain")})
-                    r.raise_for_status()
+                app_id = await create_case(http, token, case, key=f"{tag}-{i}")
                 t0 = time.perf_counter()
                 first_submit.append(t0)
                 r = await http.post(f"/v1/applications/{app_id}/submit", headers=h)

@@ -129,7 +129,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
 
     from creditflow.api.app import create_app
     from creditflow.config import Settings
-    from creditflow.demo import demo_cases, demo_tokens
+    from creditflow.demo import create_case, demo_cases, demo_tokens
     from creditflow.store.db import Database
     from creditflow.temporal_client import data_converter
     from creditflow.worker import build_worker
@@ -174,14 +174,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
                                          timeout=120) as http:
                 async def prepare(i: int) -> str:
-                    r = await http.post("/v1/applications", json=case["body"], headers={**h, "Idempotency-Key": f"b{i}"})
-                    r.raise_for_status()
-                    app_id = r.json()["id"]
-                    for j, text in enumerate(case["documents"]):
-                        r = await http.post(f"/v1/applications/{app_id}/documents", headers=h,
-                                            files={"file": (f"d{j}.txt", text.encode(), "text/plain")})
-                        r.raise_for_status()
-                    return app_id
+                    return await create_case(http, token, case, key=f"b{i}")
 
                 async def decide(app_id: str) -> str:
                     async with sem:

@@ -19,7 +19,7 @@ from temporalio.common import RetryPolicy, SearchAttributeUpdate
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from creditflow.decision.contract import Decision, DocumentFacts
+    from creditflow.decision.contract import Decision
     from creditflow.nlp.contract import RiskSignal
     from workflows import search_attributes as sa
     from workflows.credit_line_types import CreditLineInput
@@ -81,6 +81,12 @@ STORE_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_
 # (benchmarks/RESULTS.md, load). Local activities run inside the workflow task that asks for them and
 # are recorded as markers; they are retried like any activity and stay idempotent on (workflow id, step).
 ROUND_TRIPS_PATCH = "fewer-round-trips"
+
+
+def _failure_detail(err: ActivityError) -> str:
+    """What to tell the applicant about an activity that failed for good."""
+    cause = err.cause
+    return cause.message if isinstance(cause, ApplicationError) else str(cause or err)
 
 
 def _reject(kind: str, message: str) -> ApplicationError:
@@ -310,12 +316,7 @@ class CreditApplicationWorkflow:
                     retry_policy=NLP_RETRY,
                 )
             except ActivityError as err:
-                cause = err.cause
-                detail = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-                return DocumentResult(
-                    facts=DocumentFacts(document_id=doc.document_id, sha256=doc.sha256, doc_type=None),
-                    status="unreadable", problem=detail,
-                )
+                return DocumentResult.unreadable(doc.document_id, doc.sha256, _failure_detail(err))
 
         self._take_document_results(await asyncio.gather(*(one(d) for d in pending)))
 
@@ -343,11 +344,9 @@ class CreditApplicationWorkflow:
         except ActivityError as err:
             if notes:
                 raise
-            cause = err.cause
-            detail = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-            res = ApplicationAnalysis(documents=[
-                DocumentResult(facts=DocumentFacts(document_id=d.document_id, sha256=d.sha256, doc_type=None),
-                               status="unreadable", problem=detail) for d in pending])
+            detail = _failure_detail(err)
+            res = ApplicationAnalysis(documents=[DocumentResult.unreadable(d.document_id, d.sha256, detail)
+                                                 for d in pending])
         if res.notes is not None:
             self._note_signals = list(res.notes.signals)
             self._state.protected_mentions += res.notes.protected_mentions

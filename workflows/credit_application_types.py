@@ -111,6 +111,12 @@ class DocumentResult(BaseModel):
     signals: list[RiskSignal] = Field(default_factory=list)
     protected_mentions: int = 0
 
+    @classmethod
+    def unreadable(cls, document_id: str, sha256: str, problem: str) -> "DocumentResult":
+        """A document that can never be read: no facts, and the reason the applicant is told."""
+        return cls(facts=DocumentFacts(document_id=document_id, sha256=sha256, doc_type=None),
+                   status="unreadable", problem=problem)
+
 
 class NotesResult(BaseModel):
     signals: list[RiskSignal] = Field(default_factory=list)

@@ -96,17 +96,21 @@ def demo_tokens(settings: Settings) -> dict[str, str]:
             "senior_officer": ts.issue("demo-senior", "senior_officer")}
 
 
-async def submit_case(http: httpx.AsyncClient, token: str, case: dict[str, Any], key: str | None = None) -> str:
+async def create_case(http: httpx.AsyncClient, token: str, case: dict[str, Any], key: str | None = None) -> str:
+    """Create the application and upload its documents through the API (not submitted yet)."""
     h = {"Authorization": f"Bearer {token}"}
-    if key:
-        h["Idempotency-Key"] = key
-    r = await http.post("/v1/applications", json=case["body"], headers=h)
+    r = await http.post("/v1/applications", json=case["body"], headers={**h, "Idempotency-Key": key} if key else h)
     r.raise_for_status()
     app_id = r.json()["id"]
     for i, text in enumerate(case["documents"]):
-        r = await http.post(f"/v1/applications/{app_id}/documents", headers={"Authorization": f"Bearer {token}"},
+        r = await http.post(f"/v1/applications/{app_id}/documents", headers=h,
                             files={"file": (f"doc{i}.txt", text.encode(), "text/plain")})
         r.raise_for_status()
+    return app_id
+
+
+async def submit_case(http: httpx.AsyncClient, token: str, case: dict[str, Any], key: str | None = None) -> str:
+    app_id = await create_case(http, token, case, key)
     r = await http.post(f"/v1/applications/{app_id}/submit", headers={"Authorization": f"Bearer {token}"})
     r.raise_for_status()
     return app_id

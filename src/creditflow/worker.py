@@ -19,7 +19,6 @@ def workflows_list() -> list[type]:
     from workflows.credit_application import CreditApplicationWorkflow
     from workflows.credit_line import CreditLineWorkflow
 
-    cache_workflow_bytecode()
     return [CreditApplicationWorkflow, CreditLineWorkflow]
 
 
@@ -52,6 +51,7 @@ def build_worker(client: Client, settings: Settings, db: Database, task_queue: s
 
     from creditflow.telemetry import worker_interceptors
 
+    cache_workflow_bytecode()
     extra = {}
     if settings.worker_max_concurrent_workflow_tasks:
         extra["max_concurrent_workflow_tasks"] = settings.worker_max_concurrent_workflow_tasks

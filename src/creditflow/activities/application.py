@@ -181,8 +181,7 @@ class ApplicationActivities:
         except ApplicationError as err:
             if not err.non_retryable:
                 raise
-            return DocumentResult(facts=DocumentFacts(document_id=inp.document_id, sha256=inp.sha256, doc_type=None),
-                                  status="unreadable", problem=err.message)
+            return DocumentResult.unreadable(inp.document_id, inp.sha256, err.message)
 
     @activity.defn(name="analyze_notes")
     async def analyze_notes(self, application_id: str) -> NotesResult:
