@@ -51,6 +51,8 @@ os.environ.setdefault("CREDITFLOW_RATE_LIMIT_ENABLED", "false")
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CONFIGS: dict[str, dict[str, str]] = {
     "default": {},
+    # what docker-compose.yml runs in production: workflows outside the Python sandbox
+    "no-sandbox": {"CREDITFLOW_WORKER_WORKFLOW_SANDBOX": "false"},
     "no-sticky": {"CREDITFLOW_WORKER_MAX_CACHED_WORKFLOWS": "0"},
     "acts-8": {"CREDITFLOW_WORKER_MAX_CONCURRENT_ACTIVITIES": "8"},
     "acts-64": {"CREDITFLOW_WORKER_MAX_CONCURRENT_ACTIVITIES": "64"},
@@ -288,6 +290,9 @@ def main() -> dict[str, Any]:
     ap.add_argument("--markdown", metavar="FILE", help="also write the RESULTS.md section (markdown) to FILE")
     ap.add_argument("--temporal-sqlite-pragma", action="append", default=[], metavar="PRAGMA=VALUE",
                     help="passed to `temporal server start-dev --sqlite-pragma` (e.g. synchronous=off)")
+    ap.add_argument("--temporal-dynamic-config", action="append", default=[], metavar="KEY=VALUE",
+                    help="passed to `temporal server start-dev --dynamic-config-value` "
+                         "(e.g. system.enableActivityEagerExecution=true)")
     ap.add_argument("--postgres", action="store_true",
                     help="creditflow's database on PostgreSQL 127.0.0.1:5432/test (a temporary schema)")
     args = ap.parse_args()
@@ -324,6 +329,8 @@ def main() -> dict[str, Any]:
     by = {p.name: p for p in procs}
     for pragma in args.temporal_sqlite_pragma:
         by["temporal"].argv += ["--sqlite-pragma", pragma]
+    for value in args.temporal_dynamic_config:
+        by["temporal"].argv += ["--dynamic-config-value", value]
     api = f"http://127.0.0.1:{ports['api']}"
     results: dict[str, Any] = {"machine": machine_info(), "command": " ".join(["benchmarks/load.py", *_without_markdown(sys.argv[1:])]),
                                "configs": {}}
@@ -357,7 +364,9 @@ def main() -> dict[str, Any]:
             with eng.begin() as c:
                 c.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             eng.dispose()
-    results["options"] = {"temporal_sqlite_pragma": args.temporal_sqlite_pragma, "postgres": args.postgres}
+    results["machine"]["python_loop_s_after"] = python_loop_seconds()
+    results["options"] = {"temporal_sqlite_pragma": args.temporal_sqlite_pragma,
+                          "temporal_dynamic_config": args.temporal_dynamic_config, "postgres": args.postgres}
     if args.markdown:
         Path(args.markdown).write_text(markdown(results) + "\n")
     print(json.dumps(results, indent=2))
@@ -376,8 +385,25 @@ def _without_markdown(argv: list[str]) -> list[str]:
     return out
 
 
+def python_loop_seconds(n: int = 5_000_000) -> float:
+    """Best of three timings of a fixed pure-Python loop: how fast this machine's cores are right now.
+
+    Why: these shared machines differ (and drift) by 2x in single-core speed between sessions, so a
+    decisions/s figure means little without it; CPU ms per application divided by this is comparable.
+    """
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        acc = 0
+        for i in range(n):
+            acc += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 3)
+
+
 def machine_info() -> dict[str, Any]:
-    info = {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    info: dict[str, Any] = {"python": platform.python_version(), "cpus": os.cpu_count(),
+                            "platform": platform.platform(), "python_loop_s": python_loop_seconds()}
     try:
         import temporalio
 
@@ -389,16 +415,19 @@ def machine_info() -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"Command: `.venv/bin/python {results['command']}` on {results['machine']['cpus']} cores, "
-             f"Python {results['machine']['python']}, temporalio {results['machine'].get('temporalio')}.", "",
+             f"Python {results['machine']['python']}, temporalio {results['machine'].get('temporalio')}. "
+             f"Core speed: a 5M-iteration Python loop took {results['machine'].get('python_loop_s')} s before and "
+             f"{results['machine'].get('python_loop_s_after')} s after (lower is faster).", "",
              "| config | n | C | decisions/s (whole flow) | decisions/s (submit window) | p50 s | p95 s | p99 s | "
-             "worker CPU s | worker RSS MB | NLP CPU s | API CPU s | Temporal CPU s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "worker CPU s | worker RSS MB | NLP CPU s | API CPU s | Temporal CPU s | CPU ms/application |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results["configs"].items():
         p = r["processes"]
         lines.append(f"| {name} | {r['n']} | {r['concurrency']} | {r['decisions_per_s']} | "
                      f"{r['decisions_per_s_submit_window']} | {r['latency_s']['p50']} | {r['latency_s']['p95']} | "
                      f"{r['latency_s']['p99']} | {p['worker']['cpu_s']} | {p['worker']['peak_rss_mb']} | "
-                     f"{p['nlp']['cpu_s']} | {p['api']['cpu_s']} | {p['temporal']['cpu_s']} |")
+                     f"{p['nlp']['cpu_s']} | {p['api']['cpu_s']} | {p['temporal']['cpu_s']} | "
+                     f"{round(1000 * sum(v['cpu_s'] for v in p.values()) / r['n'])} |")
     first = next(iter(results["configs"].values()))
     lines += ["", f"Where the time goes ({next(iter(results['configs']))}; mean seconds per application from "
               "the `submit` signal to workflow completion, from history timestamps):", "",

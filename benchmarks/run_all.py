@@ -8,8 +8,9 @@ Runs, each as its own process (so one crashing does not lose the others):
                                               minutes; skipped with --skip-nlp or when it fails)
   workflow_bench.py --n 40 --concurrency 8    application vs bare Temporal workflow (ratio), twice:
                                               dev server defaults, and with SQLite WAL pragmas
-  load.py --n 40 --concurrency 8 --configs default,no-sticky,polls-10   (and default,polls-10 with WAL)
+  load.py --n 40 --concurrency 8 --configs default,no-sandbox,no-sticky,polls-10   (and default,polls-10 with WAL)
   credit_line_bench.py --lines 20
+  sandbox_bench.py --rounds 5 --replays 30    workflow CPU with and without the Python sandbox (replay)
 and rewrites only the sections between `<!-- run-all:start -->`/`end` and `<!-- load:start -->`/`end`
 (nlp_bench.py maintains its own `nlp-bench` section; other sections are left alone).
 """
@@ -94,10 +95,11 @@ def main() -> None:
         ("workflow", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8"], 900),
         ("workflow_wal", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal], 900),
         ("load", ["benchmarks/load.py", "--n", n_load, "--concurrency", "8",
-                  "--configs", "default" if q else "default,no-sticky,polls-10", "--markdown", str(load_md)], 1500),
+                  "--configs", "default" if q else "default,no-sandbox,no-sticky,polls-10", "--markdown", str(load_md)], 1500),
         ("load_wal", ["benchmarks/load.py", "--n", n_load, "--concurrency", "8", "--configs",
                       "default" if q else "default,polls-10", "--markdown", str(load_wal_md), *wal], 1500),
         ("credit_line", ["benchmarks/credit_line_bench.py", "--lines", "5" if q else "20"], 900),
+        ("sandbox", ["benchmarks/sandbox_bench.py", "--rounds", "3" if q else "5", "--replays", "10" if q else "30"], 900),
     ]
     if not args.skip_nlp:
         plan.insert(1, ("nlp", ["benchmarks/nlp_bench.py"], 1800))
@@ -159,6 +161,10 @@ def headline(name: str, d: dict | None) -> str:
                     f"p95 {c['latency_s']['p95']} s")
         if name == "nlp":
             return "see the NLP section"
+        if name == "sandbox":
+            r = d["rounds"][0]
+            return (f"workflow CPU without / with the sandbox: {d['median_ratio_unsandboxed_to_sandboxed']}x "
+                    f"(replay of an approval + credit line: {r['unsandboxed_ms']} vs {r['sandboxed_ms']} ms, round 1)")
         return json.dumps(d)[:200].replace("|", "/")
     except (KeyError, TypeError, StopIteration):
         return json.dumps(d)[:200].replace("|", "/")

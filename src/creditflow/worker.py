@@ -52,7 +52,11 @@ def build_worker(client: Client, settings: Settings, db: Database, task_queue: s
     from creditflow.telemetry import worker_interceptors
 
     cache_workflow_bytecode()
-    extra = {}
+    extra: dict[str, object] = {}
+    if not settings.worker_workflow_sandbox:
+        from temporalio.worker import UnsandboxedWorkflowRunner
+
+        extra["workflow_runner"] = UnsandboxedWorkflowRunner()
     if settings.worker_max_concurrent_workflow_tasks:
         extra["max_concurrent_workflow_tasks"] = settings.worker_max_concurrent_workflow_tasks
     return Worker(
@@ -72,9 +76,8 @@ def build_worker(client: Client, settings: Settings, db: Database, task_queue: s
 
 
 async def run_worker(settings: Settings) -> None:
-    from creditflow.temporal_client import connect
-
     from creditflow.telemetry import install_runtime
+    from creditflow.temporal_client import connect
 
     install_runtime(settings)  # before connecting: the client binds to the default Runtime
     db = Database(settings.db_url)

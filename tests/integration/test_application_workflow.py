@@ -135,3 +135,36 @@ async def test_officer_request_info_loop_returns_to_review(temporal_env, worker,
     assert st.info_requested == [] and st.review is not None and st.review.assignee is None
     assert len(st.analyzed_documents) == 4  # the new statement was analysed too
     await handle.terminate("test done")
+
+
+@pytest.mark.parametrize("label,stage", [("clear approval", "approved"), ("decline", "declined")])
+async def test_production_worker_without_the_sandbox_decides_the_same(temporal_env, settings, db, nlp_url,
+                                                                      task_queue, label, stage):
+    """Production workers run unsandboxed (CREDITFLOW_WORKER_WORKFLOW_SANDBOX=false, docker-compose.yml):
+    the same workflows, end to end, with the real NLP service and database, reach the same outcome and
+    start the credit line; every other test in this suite runs them sandboxed."""
+    from temporalio.worker import UnsandboxedWorkflowRunner
+
+    from creditflow.worker import build_worker
+
+    settings.nlp_url, settings.task_queue = nlp_url, task_queue
+    settings.worker_workflow_sandbox = False
+    w = build_worker(temporal_env.client, settings, db, task_queue=task_queue)
+    # private attribute, read only to prove the setting reached the SDK (no public accessor exists)
+    assert isinstance(w._workflow_worker._workflow_runner, UnsandboxedWorkflowRunner)  # type: ignore[union-attr]
+    async with w:
+        app_id, handle = await start_application(temporal_env.client, settings, db, CASES[label], task_queue)
+        result = await handle.result()
+    assert result.stage == stage, result.model_dump()
+    with db.session() as s:
+        app = repo.get_application(s, app_id)
+        assert app is not None and app.stage == stage
+    if stage == "approved":
+        assert result.credit_line_workflow_id == f"credit-line-{app_id}"
+    else:
+        assert result.decision is not None and 1 <= len(result.decision.reasons) <= 4
+
+
+def test_the_suite_runs_workflows_sandboxed(settings) -> None:
+    """The sandbox is the guard against non-deterministic calls; tests must keep it on by default."""
+    assert settings.worker_workflow_sandbox is True

@@ -33,6 +33,18 @@ def test_compose_runs_the_same_processes_as_up(tmp_path: Path) -> None:
     assert (ROOT / "Dockerfile").read_text().count("ENTRYPOINT") == 1
 
 
+def test_production_worker_runs_unsandboxed_with_the_shared_environment() -> None:
+    """The worker's own `environment` must extend the shared one (a YAML merge is shallow: a plain
+    map would drop the database URL and Temporal address), and it turns the sandbox off."""
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    env = services["worker"]["environment"]
+    assert env["CREDITFLOW_WORKER_WORKFLOW_SANDBOX"] == "false"
+    assert Settings(worker_workflow_sandbox=env["CREDITFLOW_WORKER_WORKFLOW_SANDBOX"]).worker_workflow_sandbox is False
+    shared = services["api"]["environment"]
+    assert {k: env[k] for k in shared} == shared
+    assert "CREDITFLOW_WORKER_WORKFLOW_SANDBOX" not in shared
+
+
 def test_search_attributes_fit_the_dev_server_limits() -> None:
     from workflows.search_attributes import ALL
 

@@ -25,13 +25,19 @@ def test_histories_are_committed() -> None:
             "credit_application_referred_officer_approved"} <= names
 
 
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "unsandboxed"])
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda p: p.stem)
-async def test_replay(path: Path) -> None:
+async def test_replay(path: Path, sandboxed: bool) -> None:
+    """Both runners: the sandbox (development, tests) and none (production workers,
+    CREDITFLOW_WORKER_WORKFLOW_SANDBOX=false) must replay every committed history."""
+    from temporalio.worker import UnsandboxedWorkflowRunner
+
     from workflows.credit_line import CreditLineWorkflow
 
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    extra = {} if sandboxed else {"workflow_runner": UnsandboxedWorkflowRunner()}
     replayer = Replayer(workflows=[CreditApplicationWorkflow, CreditLineWorkflow],
-                        data_converter=pydantic_data_converter)
+                        data_converter=pydantic_data_converter, **extra)  # type: ignore[arg-type]
     await replayer.replay_workflow(history)
 
 
