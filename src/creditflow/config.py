@@ -60,10 +60,11 @@ class Settings(BaseSettings):
     worker_sticky_schedule_to_start_seconds: float = 10.0  # SDK default
     worker_max_concurrent_workflow_task_polls: int = 5  # SDK default
     worker_max_concurrent_activity_task_polls: int = 5  # SDK default
-    # False runs workflow code without the Python SDK's sandbox: about a quarter less worker CPU per
-    # application (no per-run re-import of the workflow module; benchmarks/RESULTS.md). The sandbox is a
+    # False runs workflow code without the Python SDK's sandbox: 12-28% less worker CPU per application
+    # under load (no per-run re-import of the workflow module; benchmarks/RESULTS.md). The sandbox is a
     # development-time guard against non-deterministic calls; with it off, determinism rests on the test
-    # suite and the replay tests, which always run sandboxed. Production (docker-compose.yml) turns it off.
+    # suite, which runs every workflow path sandboxed, and on the replay tests (both runners).
+    # Production (docker-compose.yml) turns it off; docs/OPERATIONS.md explains the trade.
     worker_workflow_sandbox: bool = True
     worker_metrics_host: str = "127.0.0.1"
     worker_metrics_port: int | None = None  # Temporal SDK Prometheus endpoint; off when unset

@@ -292,7 +292,7 @@ def train(seed: int = 42, out_dir: Path = SCORECARD_DIR, folds: int = 5, ablatio
 
     plots = model_card.plots(out_dir, y.to_numpy(), oof, oof_score, grades)
     card_path = model_card.write(out_dir, points, y.to_numpy(), oof, oof_score, age.to_numpy(), aucs, kss,
-                                 ablation=summary)
+                                 ablation=summary, tuning=model_card.load_tuning(out_dir))
     return TrainReport(points_path=points_path, card_path=card_path, auc_cv=points["metrics"]["auc_cv"],
                        ks_cv=points["metrics"]["ks_cv"], auc_train=points["metrics"]["auc_train"],
                        gini_cv=points["metrics"]["gini_cv"], features=list(FEATURES), plots=plots,
