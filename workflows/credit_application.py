@@ -291,56 +291,32 @@ class CreditApplicationWorkflow:
     async def _analyze_notes(self) -> None:
         if self._inp.note_count == 0:
             return
-        res = await workflow.execute_activity(
-            "analyze_notes", self._inp.application_id, result_type=NotesResult,
-            start_to_close_timeout=timedelta(seconds=60), schedule_to_close_timeout=timedelta(minutes=30),
-            heartbeat_timeout=HEARTBEAT, retry_policy=NLP_RETRY,
-        )
-        self._note_signals = list(res.signals)
-        self._state.protected_mentions += res.protected_mentions
+        self._take_notes(await self._nlp_activity("analyze_notes", self._inp.application_id, NotesResult, 60))
         self._refresh_signals()
 
     async def _analyze_documents(self) -> None:
-        pending = [d for d in self._state.documents if d.document_id not in self._results]
-
         async def one(doc: DocumentAdded) -> DocumentResult:
             try:
-                return await workflow.execute_activity(
-                    "analyze_document",
-                    AnalyzeDocumentInput(application_id=self._inp.application_id, document_id=doc.document_id,
-                                         sha256=doc.sha256),
-                    result_type=DocumentResult,
-                    start_to_close_timeout=timedelta(seconds=120),
-                    schedule_to_close_timeout=timedelta(minutes=30),
-                    heartbeat_timeout=HEARTBEAT,
-                    retry_policy=NLP_RETRY,
-                )
+                return await self._nlp_activity("analyze_document", self._document_input(doc), DocumentResult, 120)
             except ActivityError as err:
                 return DocumentResult.unreadable(doc.document_id, doc.sha256, _failure_detail(err))
 
-        self._take_document_results(await asyncio.gather(*(one(d) for d in pending)))
+        self._take_document_results(await asyncio.gather(*(one(d) for d in self._pending_documents())))
 
     async def _analyze_batch(self, with_notes: bool) -> None:
         """`fewer-round-trips`: the notes (first round) and every document not analysed yet, in one
         activity. If it fails for good, the documents count as unreadable (the applicant is asked for a
         clearer copy) and a failure of the notes ends the workflow, as the per-item activities did."""
-        pending = [d for d in self._state.documents if d.document_id not in self._results]
+        pending = self._pending_documents()
         notes = with_notes and self._inp.note_count > 0
         if not pending and not notes:
             return
         try:
-            res = await workflow.execute_activity(
+            res = await self._nlp_activity(
                 "analyze_application",
-                AnalyzeApplicationInput(
-                    application_id=self._inp.application_id, notes=notes,
-                    documents=[AnalyzeDocumentInput(application_id=self._inp.application_id,
-                                                    document_id=d.document_id, sha256=d.sha256) for d in pending]),
-                result_type=ApplicationAnalysis,
-                start_to_close_timeout=timedelta(seconds=180),
-                schedule_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=HEARTBEAT,
-                retry_policy=NLP_RETRY,
-            )
+                AnalyzeApplicationInput(application_id=self._inp.application_id, notes=notes,
+                                        documents=[self._document_input(d) for d in pending]),
+                ApplicationAnalysis, 180)
         except ActivityError as err:
             if notes:
                 raise
@@ -348,9 +324,26 @@ class CreditApplicationWorkflow:
             res = ApplicationAnalysis(documents=[DocumentResult.unreadable(d.document_id, d.sha256, detail)
                                                  for d in pending])
         if res.notes is not None:
-            self._note_signals = list(res.notes.signals)
-            self._state.protected_mentions += res.notes.protected_mentions
+            self._take_notes(res.notes)
         self._take_document_results(res.documents)
+
+    async def _nlp_activity(self, name: str, arg: object, result_type: type, start_to_close_s: int) -> Any:
+        """An NLP-backed activity: heartbeats, retries with backoff while the service is down, and gives up
+        after 30 minutes; only the per-attempt limit differs between the three kinds."""
+        return await workflow.execute_activity(
+            name, arg, result_type=result_type, start_to_close_timeout=timedelta(seconds=start_to_close_s),
+            schedule_to_close_timeout=timedelta(minutes=30), heartbeat_timeout=HEARTBEAT, retry_policy=NLP_RETRY)
+
+    def _pending_documents(self) -> list[DocumentAdded]:
+        return [d for d in self._state.documents if d.document_id not in self._results]
+
+    def _document_input(self, doc: DocumentAdded) -> AnalyzeDocumentInput:
+        return AnalyzeDocumentInput(application_id=self._inp.application_id, document_id=doc.document_id,
+                                    sha256=doc.sha256)
+
+    def _take_notes(self, res: NotesResult) -> None:
+        self._note_signals = list(res.signals)
+        self._state.protected_mentions += res.protected_mentions
 
     def _take_document_results(self, results: list[DocumentResult]) -> None:
         for r in results:
