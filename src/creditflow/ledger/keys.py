@@ -8,6 +8,7 @@ SHA-256 over the raw 32-byte public key, so heads name the key that signed them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -59,6 +60,21 @@ def _write_exclusive(path: Path, data: bytes, mode: int) -> bool:
         os.unlink(tmp)
 
 
+def _write_replacing(path: Path, data: bytes) -> None:
+    """Atomically replace `path` with `data`. The temporary name is unique per call, not per process:
+    the API and an in-process worker publish the same key from two threads of one process."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
 def load_or_create_private_key(key_dir: Path, file_name: str = PRIVATE_KEY_FILE) -> Ed25519PrivateKey:
     """The signing key in `key_dir`, generated (mode 0600) on first use; publishes the PEM."""
     key_dir.mkdir(parents=True, exist_ok=True)
@@ -77,9 +93,7 @@ def load_or_create_private_key(key_dir: Path, file_name: str = PRIVATE_KEY_FILE)
     pub_path = key_dir / file_name.replace(".pem", ".pub.pem")
     pub_pem = public_key_pem(key.public_key())
     if not pub_path.exists() or pub_path.read_bytes() != pub_pem:
-        tmp = pub_path.with_name(f".{pub_path.name}.{os.getpid()}")
-        tmp.write_bytes(pub_pem)
-        os.replace(tmp, pub_path)
+        _write_replacing(pub_path, pub_pem)
     return key
 
 
