@@ -18,6 +18,7 @@ from creditflow.store.blobs import BlobStore
 from creditflow.store.db import Database
 from workflows.credit_application import CreditApplicationWorkflow
 from workflows.credit_application_types import ApplicationInput, ApplicationStatus, DocumentAdded, SubmitInput
+from workflows.search_attributes import application_at_start
 
 
 def store_application(settings: Settings, db: Database, body: dict[str, Any], documents: list[str],
@@ -42,7 +43,8 @@ async def start_application(client: Client, settings: Settings, db: Database, ca
     inp = ApplicationInput(application_id=app_id, product=body["product"], requested_amount=body["requested_amount"],
                            term_months=body["term_months"], note_count=len(body.get("notes", [])), **inp_over)
     handle = await client.start_workflow(CreditApplicationWorkflow.run, inp, id=f"application-{app_id}",
-                                         task_queue=task_queue)
+                                         task_queue=task_queue,  # indexed at start, as the API does
+                                         search_attributes=application_at_start(inp.product, inp.requested_amount))
     for d in docs:
         await handle.signal(CreditApplicationWorkflow.document_added, d)
     if submit:

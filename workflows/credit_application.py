@@ -235,7 +235,10 @@ class CreditApplicationWorkflow:
     @workflow.run
     async def run(self, inp: ApplicationInput) -> ApplicationStatus:
         self._local_steps = workflow.patched(ROUND_TRIPS_PATCH)
-        self._set_stage("awaiting_documents")
+        # Started by the API already indexed as awaiting documents (sa.application_at_start): no upsert.
+        # Older runs were started bare and upsert here, so their histories replay unchanged.
+        indexed = workflow.info().typed_search_attributes.get(sa.CREDIT_STAGE) == "awaiting_documents"
+        self._set_stage("awaiting_documents", index=not indexed)
         await workflow.wait_condition(lambda: self._state.submitted)
         if not self._local_steps:
             await self._analyze_notes()
@@ -516,6 +519,7 @@ class CreditApplicationWorkflow:
                             opened_on=workflow.now().date()),
             id=child_id, task_queue=workflow.info().task_queue,
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            search_attributes=sa.line_at_start(),  # the line's first task then has nothing to upsert
         )
         self._state.credit_line_workflow_id = child_id
         return status

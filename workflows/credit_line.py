@@ -101,7 +101,7 @@ class CreditLineWorkflow:
             )
             refresh(self._state)
         self._lock = asyncio.Lock()
-        self._shown: tuple[str, bool] | None = None  # search attribute values last upserted
+        self._shown = self._indexed_at_start()  # search attribute values last upserted
         self._local: bool | None = None  # LINE_LOCAL_PATCH, decided at the first short step
 
     async def _short(self, name: str, arg: object = None, result_type: type | None = None,
@@ -123,7 +123,7 @@ class CreditLineWorkflow:
         s = self._state
         previous_policy = s.policy.version if s.policy else None
         s.policy = await self._short("load_line_policy", result_type=LinePolicy)
-        self._upsert_search_attributes(force=True)
+        self._upsert_search_attributes()
         today = workflow.now().date()
         if inp.carried_state is None:
             await self._record(LineEvent(application_id=s.application_id, kind="opened", occurred_on=today,
@@ -468,11 +468,19 @@ class CreditLineWorkflow:
             self._alert(event.occurred_on, "RECORD_FAILED", "high", f"Could not record {event.kind} event.")
             return None
 
-    def _upsert_search_attributes(self, force: bool = False) -> None:
+    @staticmethod
+    def _indexed_at_start() -> tuple[str, bool] | None:
+        """Bucket and flag the line was started with (sa.line_at_start, or carried over by
+        continue-as-new); None for runs started bare, which therefore upsert at once as they always did."""
+        attrs = workflow.info().typed_search_attributes
+        bucket, watch = attrs.get(CREDIT_BUCKET), attrs.get(CREDIT_WATCH_LIST)
+        return None if bucket is None or watch is None else (bucket, watch)
+
+    def _upsert_search_attributes(self) -> None:
         """Bucket and watch-list flag only (no PII); upserted when they change."""
         s = self._state
         shown = (s.bucket, s.watch_list)
-        if not force and self._shown == shown:
+        if self._shown == shown:
             return
         self._shown = shown
         workflow.upsert_search_attributes([CREDIT_BUCKET.value_set(s.bucket),

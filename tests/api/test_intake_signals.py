@@ -53,3 +53,51 @@ async def test_documents_travel_with_submit_and_later_uploads_are_signalled(api_
         body = await _stage(http, token, app_id, {"approved", "declined", "in_review", "counteroffered"})
         assert body["stage"] != "info_requested", body
         assert _signals(await handle.fetch_history()) == ["submit", "document_added"]
+
+
+def _upserted_keys(history) -> list[set[str]]:  # type: ignore[no-untyped-def]
+    return [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+            for e in history.events if e.HasField("upsert_workflow_search_attributes_event_attributes")]
+
+
+async def test_a_new_application_is_indexed_when_created_and_its_line_when_opened(api_url, tokens, temporal_env) -> None:  # type: ignore[no-untyped-def]
+    """The API starts the workflow with its stage, product and amount, and the approval starts the credit
+    line current and off the watch list: both are searchable before any workflow code runs, and neither
+    first workflow task writes them again (a visibility write each, benchmarks/RESULTS.md)."""
+    from workflows import search_attributes as sa
+
+    token = tokens["applicant"]
+    case = CASES["clear approval"]
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        r = await http.post("/v1/applications", json=case["body"], headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text
+        app_id = r.json()["id"]
+        handle = temporal_env.client.get_workflow_handle(f"application-{app_id}")
+        attrs = (await handle.describe()).typed_search_attributes  # straight from the start request
+        assert attrs.get(sa.CREDIT_STAGE) == "awaiting_documents"
+        assert attrs.get(sa.CREDIT_PRODUCT) == case["body"]["product"]
+        assert attrs.get(sa.CREDIT_AMOUNT) == float(case["body"]["requested_amount"])
+
+        for i, text in enumerate(case["documents"]):
+            r = await http.post(f"/v1/applications/{app_id}/documents", headers={"Authorization": f"Bearer {token}"},
+                                files={"file": (f"doc{i}.txt", text.encode(), "text/plain")})
+            assert r.status_code == 201, r.text
+        r = await http.post(f"/v1/applications/{app_id}/submit", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code in (200, 202), r.text
+        body = await _stage(http, token, app_id, {"approved"})
+        assert body["stage"] == "approved", body
+
+    # only the stages that change are upserted: analyzing, then the outcome (plus the SDK's patch marker)
+    stages = [k for k in _upserted_keys(await handle.fetch_history()) if "CreditStage" in k]
+    assert len(stages) == 2, stages
+    line = temporal_env.client.get_workflow_handle(f"credit-line-{app_id}")
+    line_attrs = (await line.describe()).typed_search_attributes
+    assert (line_attrs.get(sa.CREDIT_BUCKET), line_attrs.get(sa.CREDIT_WATCH_LIST)) == ("current", False)
+    deadline = time.monotonic() + 60
+    while True:  # the line's first task is done once its daily timer is set
+        hist = await line.fetch_history()
+        if any(e.HasField("timer_started_event_attributes") for e in hist.events):
+            break
+        assert time.monotonic() < deadline, "the line never finished opening"
+        await asyncio.sleep(0.2)
+    assert all("CreditBucket" not in k for k in _upserted_keys(hist))

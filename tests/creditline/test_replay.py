@@ -64,3 +64,21 @@ def test_both_sides_of_line_local_steps_are_replayed() -> None:
     assert "line-local-steps" in new_patches
     assert set(new_acts) <= {"analyze_servicing_note", "record_line_event"}
     assert "load_line_policy" not in new_acts and "evaluate_early_warning" not in new_acts
+
+
+def test_both_sides_of_opening_indexed_lines_are_replayed() -> None:
+    """A line started bare (_v2) upserts its bucket in the first task; one its parent starts already
+    indexed as current and off the watch list (_v3) upserts only when that changes."""
+    def opening(stem: str) -> tuple[set[str], list[set[str]]]:
+        events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
+        start = events[0]["workflowExecutionStartedEventAttributes"].get("searchAttributes") or {}
+        first_task = [e for e in events[:12] if e["eventType"] == "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
+        return (set(start.get("indexedFields", {})),
+                [set(e["upsertWorkflowSearchAttributesEventAttributes"]["searchAttributes"]["indexedFields"])
+                 for e in first_task])
+
+    bare_start, bare_first = opening("credit_line_first_run_v2")
+    indexed_start, indexed_first = opening("credit_line_first_run_v3")
+    assert not bare_start and any("CreditBucket" in u for u in bare_first)
+    assert indexed_start == {"CreditBucket", "CreditWatchList"}
+    assert not any("CreditBucket" in u for u in indexed_first)

@@ -58,7 +58,8 @@ async def generate(suffix: str = "") -> Path:
                                   grade="B", score=600.0, opened_on=today, evaluations_per_run=40,
                                   plans=[PlanTerms(term_months=12, apr=16.0)])
             handle = await env.client.start_workflow(CreditLineWorkflow.run, inp, id="credit-line-history-1",
-                                                     task_queue="credit-line-history")
+                                                     task_queue="credit-line-history",
+                                                     search_attributes=search_attributes.line_at_start())
             first_run = handle.result_run_id
             await handle.execute_update(CreditLineWorkflow.draw, Draw(draw_id="d1", amount=1200.0, term_months=12))
             await handle.signal(CreditLineWorkflow.repayment_posted,

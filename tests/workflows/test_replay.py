@@ -74,3 +74,22 @@ def test_local_store_steps_are_markers_not_activities() -> None:
 
     assert "record_outcome" in scheduled("credit_application_approved_auto_v2")
     assert scheduled("credit_application_approved_auto_v3") == ["analyze_application"]
+
+
+def _started_indexed(stem: str) -> tuple[set[str], list[set[str]]]:
+    """Search attributes the run was started with, and the keys of each upsert in its history."""
+    events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
+    start = events[0]["workflowExecutionStartedEventAttributes"].get("searchAttributes") or {}
+    upserts = [set(e["upsertWorkflowSearchAttributesEventAttributes"]["searchAttributes"]["indexedFields"])
+               for e in events if e["eventType"] == "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
+    return set(start.get("indexedFields", {})), upserts
+
+
+def test_both_sides_of_indexing_at_start_are_replayed() -> None:
+    """Runs started bare (v3) upsert their stage in the first task; runs the API starts already indexed
+    (v4) do not. The choice reads the start event, so both replay without a patch marker."""
+    bare, bare_upserts = _started_indexed("credit_application_approved_auto_v3")
+    indexed, indexed_upserts = _started_indexed("credit_application_approved_auto_v4")
+    assert "CreditStage" not in bare and sum("CreditStage" in u for u in bare_upserts) == 3
+    assert {"CreditStage", "CreditProduct", "CreditAmount"} <= indexed
+    assert sum("CreditStage" in u for u in indexed_upserts) == 2

@@ -56,6 +56,7 @@ def load_visible(request: Request, principal: Principal, application_id: str) ->
 async def start_workflow(client: Client, request: Request, app: Application) -> None:
     settings = request.app.state.settings
     from workflows.credit_application import CreditApplicationWorkflow
+    from workflows.search_attributes import application_at_start
 
     try:
         await client.start_workflow(
@@ -67,6 +68,7 @@ async def start_workflow(client: Client, request: Request, app: Application) -> 
                              review_sla_hours=settings.review_sla_hours),
             id=app.workflow_id, task_queue=settings.task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=application_at_start(app.product, app.requested_amount),
         )
     except WorkflowAlreadyStartedError:
         pass  # an idempotent retry: the workflow already runs
