@@ -115,12 +115,12 @@ class ApplicationActivities:
         from creditflow.nlp.extract import extract_text
 
         with self.db.session() as s:
-            doc = s.get(repo.Document, inp.document_id)
-            if doc is None or doc.application_id != inp.application_id or doc.sha256 != inp.sha256:
-                raise ApplicationError("document not found for this application", type="UnreadableDocument",
-                                       non_retryable=True)
-            media_type = doc.media_type
-            cached = doc.analysis if doc.status == "classified" else None
+            doc = repo.document_for_analysis(s, inp.document_id)
+        if doc is None or doc.application_id != inp.application_id or doc.sha256 != inp.sha256:
+            raise ApplicationError("document not found for this application", type="UnreadableDocument",
+                                   non_retryable=True)
+        media_type = doc.media_type
+        cached = doc.analysis if doc.status == "classified" else None
         try:
             data = self.blobs.get(inp.sha256)
         except BlobIntegrityError as err:
@@ -141,13 +141,7 @@ class ApplicationActivities:
         payload = analysis.model_dump(mode="json")
         digest = _sha256_json(payload)
         with self.db.session() as s:
-            doc = s.get(repo.Document, inp.document_id)
-            assert doc is not None
-            doc.text_sha256 = text_sha
-            doc.doc_type = analysis.doc_type
-            doc.analysis = payload
-            doc.analysis_sha256 = digest
-            doc.status = "analyzed"
+            repo.save_document_analysis(s, inp.document_id, text_sha, analysis.doc_type, payload, digest)
         facts = DocumentFacts(
             document_id=inp.document_id, sha256=inp.sha256, doc_type=analysis.doc_type,
             fields={k: v.value for k, v in analysis.fields.items()},

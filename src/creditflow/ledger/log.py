@@ -119,14 +119,11 @@ class EvidenceLog:
     def append(self, entry: EvidenceEntry) -> StoredRecord:
         """Append `entry` once; the same idempotency key returns the record already stored."""
         for attempt in range(_MAX_ATTEMPTS):
-            existing = self.get(entry.idempotency_key)
-            if existing is not None:
-                return existing
             try:
                 with self._write_lock, self.db.session() as s:
                     return self._append_in(s, entry)
             except IntegrityError:
-                continue  # lost a race: for this key (returned above) or for the seq (retry)
+                continue  # lost a race: for this key (the next attempt returns it) or for the seq (retry)
             except OperationalError as exc:  # SQLite: another process holds the write lock
                 if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
                     raise
@@ -136,12 +133,13 @@ class EvidenceLog:
     def _append_in(self, s: Session, entry: EvidenceEntry) -> StoredRecord:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            row = s.scalars(
-                select(EvidenceRecord).where(EvidenceRecord.idempotency_key == entry.idempotency_key)
-            ).first()
-            if row is not None:
-                return _to_stored(row)
-        last = s.scalars(select(EvidenceRecord).order_by(EvidenceRecord.seq.desc()).limit(1)).first()
+        # the same key again (an activity retry, or the loser of a race retrying): the first record
+        row = s.scalars(select(EvidenceRecord).where(EvidenceRecord.idempotency_key == entry.idempotency_key)).first()
+        if row is not None:
+            return _to_stored(row)
+        # only what chaining needs: loading the whole last record (its payload) cost more than the append
+        last = s.execute(select(EvidenceRecord.seq, EvidenceRecord.chain_hash)
+                         .order_by(EvidenceRecord.seq.desc()).limit(1)).first()
         head = s.scalars(select(TreeHead).order_by(TreeHead.tree_size.desc()).limit(1)).first()
         seq = 0 if last is None else last.seq + 1
         if (head.tree_size if head else 0) != seq:

@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -105,6 +105,19 @@ def add_document(
     s.add(doc)
     s.flush()
     return doc
+
+
+def document_for_analysis(s: Session, document_id: str) -> Any | None:
+    """The columns analysis needs (application, hash, type, status, any cached analysis), without
+    loading an ORM object: the worker does this for every document of every application."""
+    return s.execute(select(Document.application_id, Document.sha256, Document.media_type, Document.status,
+                            Document.analysis).where(Document.id == document_id)).one_or_none()
+
+
+def save_document_analysis(s: Session, document_id: str, text_sha256: str, doc_type: str | None,
+                           analysis: dict[str, Any], digest: str) -> None:
+    s.execute(update(Document).where(Document.id == document_id).values(
+        text_sha256=text_sha256, doc_type=doc_type, analysis=analysis, analysis_sha256=digest, status="analyzed"))
 
 
 def documents_for(s: Session, application_id: str) -> list[Document]:
