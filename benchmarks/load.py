@@ -73,17 +73,19 @@ def pct(values: list[float], p: float) -> float:
 class ProcStats:
     """CPU seconds and peak RSS of a process and its children, sampled in the background."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, children: bool = True) -> None:
         self.pid = pid
+        self.children = children  # False for the generator itself, whose children are the stack
         self.peak_rss = 0
         self.cpu0 = self._cpu()
+        self.cpu_trace: list[tuple[float, float]] = []  # (perf_counter, CPU seconds), one per sample
 
     def _procs(self) -> list[Any]:
         try:
             import psutil
 
             p = psutil.Process(self.pid)
-            return [p, *p.children(recursive=True)]
+            return [p, *p.children(recursive=True)] if self.children else [p]
         except Exception:
             return []
 
@@ -121,6 +123,13 @@ class ProcStats:
             except OSError:
                 pass
         self.peak_rss = max(self.peak_rss, rss)
+        self.cpu_trace.append((time.perf_counter(), self._cpu()))
+
+    def cpu_between(self, a: float, b: float) -> float:
+        """CPU seconds used between perf_counter instants a and b (nearest samples, 0.25 s apart)."""
+        def at(t: float) -> float:
+            return min(self.cpu_trace, key=lambda s: abs(s[0] - t))[1]
+        return at(b) - at(a) if self.cpu_trace else float("nan")
 
     def result(self) -> dict[str, float]:
         return {"cpu_s": round(self._cpu() - self.cpu0, 2), "peak_rss_mb": round(self.peak_rss / 2**20, 1)}
@@ -215,7 +224,7 @@ def breakdown(history: Any) -> dict[str, float]:
 
 
 async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
-                   watch: list[ProcStats]) -> dict[str, Any]:
+                   watch: dict[str, ProcStats]) -> dict[str, Any]:
     import httpx
     from temporalio.client import Client
 
@@ -252,7 +261,7 @@ async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
                 ids.append(app_id)
 
         stop = asyncio.Event()
-        sampler = asyncio.create_task(_sampler(watch, stop))
+        sampler = asyncio.create_task(_sampler(list(watch.values()), stop))
         start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
         wall = time.perf_counter() - start
@@ -266,6 +275,11 @@ async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
             parts[k].append(v)
     decide_window = max(last_done) - min(first_submit) if last_done else float("nan")
     windows = windowed_rates(last_done, start)
+    # CPU per decision in the same windows, per process: shows which process grows as the run goes on
+    windows["cpu_ms_per_decision"] = {
+        name: [round(1000 * st.cpu_between(start + a, start + a + windows["width_s"]) / (r * windows["width_s"]), 1)
+               if r else None for a, r in zip(windows["starts_s"], windows["rates"])]
+        for name, st in watch.items()}
     return {
         "n": n, "concurrency": concurrency, "outcomes": dict(outcomes),
         "wall_s": round(wall, 2), "decisions_per_s": round(outcomes.get("approved", 0) / wall, 2),
@@ -285,12 +299,12 @@ def windowed_rates(done: list[float], start: float, width: float = 10.0) -> dict
     one (the tail drains at falling concurrency) are left out; at least one full window must remain.
     """
     if not done:
-        return {"width_s": width, "rates": [], "min": None, "median": None}
+        return {"width_s": width, "starts_s": [], "rates": [], "min": None, "median": None}
     end = max(done)
     bounds = [start + width * k for k in range(1, int((end - start) // width))]
     rates = [round(sum(a <= t < a + width for t in done) / width, 2) for a in bounds]
-    return {"width_s": width, "rates": rates, "min": min(rates) if rates else None,
-            "median": statistics.median(rates) if rates else None}
+    return {"width_s": width, "starts_s": [round(a - start, 3) for a in bounds], "rates": rates,
+            "min": min(rates) if rates else None, "median": statistics.median(rates) if rates else None}
 
 
 def main() -> dict[str, Any]:
@@ -366,12 +380,12 @@ def main() -> dict[str, Any]:
             by["worker"].popen = None
             start([by["worker"]], settings, var / "logs")
             time.sleep(1.0)
-            watch = [ProcStats(by[p].popen.pid) for p in ("worker", "nlp", "api", "temporal")]  # type: ignore[union-attr]
-            asyncio.run(run_load(api, settings, args.warmup, 2, f"warm-{name}", []))
-            watch = [ProcStats(by[p].popen.pid) for p in ("worker", "nlp", "api", "temporal")]  # type: ignore[union-attr]
+            asyncio.run(run_load(api, settings, args.warmup, 2, f"warm-{name}", {}))
+            watch = {p: ProcStats(by[p].popen.pid) for p in ("worker", "nlp", "api", "temporal")}  # type: ignore[union-attr]
+            watch["load_generator"] = ProcStats(os.getpid(), children=False)
             gen_cpu = time.process_time()
             res = asyncio.run(run_load(api, settings, n, args.concurrency, f"load-{name}", watch))
-            res["processes"] = {p: s.result() for p, s in zip(("worker", "nlp", "api", "temporal"), watch)}
+            res["processes"] = {p: s.result() for p, s in watch.items() if p != "load_generator"}
             # the generator shares the cores too (HTTP client, result long polls, history fetches at the end)
             res["load_generator_cpu_s"] = round(time.process_time() - gen_cpu, 2)
             res["settings"] = CONFIGS[name]
@@ -455,6 +469,17 @@ def markdown(results: dict[str, Any]) -> str:
                      f"{r['latency_s']['p99']} | {p['worker']['cpu_s']} | {p['worker']['peak_rss_mb']} | "
                      f"{p['nlp']['cpu_s']} | {p['api']['cpu_s']} | {p['temporal']['cpu_s']} | "
                      f"{round(1000 * sum(v['cpu_s'] for v in p.values()) / r['n'])} |")
+    for name, r in results["configs"].items():
+        w = r.get("windows") or {}
+        lines += ["", f"{name}: each full {w.get('width_s', 10):g}-s window of the steady state (load generator "
+                  f"CPU in all: {r.get('load_generator_cpu_s')} s, history fetches after the run included). The "
+                  "NLP service does the same work for every application, so its row is a control: when it "
+                  "rises with the others, the machine slowed down, not the software.", "",
+                  "| window starts at s | " + " | ".join(f"{a:g}" for a in w.get("starts_s", [])) + " |",
+                  "|---|" + "---|" * len(w.get("rates", [])),
+                  "| decisions/s | " + " | ".join(str(x) for x in w.get("rates", [])) + " |"]
+        for proc, ms in (w.get("cpu_ms_per_decision") or {}).items():
+            lines.append(f"| CPU ms per decision: {proc} | " + " | ".join(str(x) for x in ms) + " |")
     first = next(iter(results["configs"].values()))
     lines += ["", f"Where the time goes ({next(iter(results['configs']))}; mean seconds per application from "
               "the `submit` signal to workflow completion, from history timestamps):", "",
