@@ -127,28 +127,18 @@ def test_threads_of_one_process_publish_the_key_together(tmp_path) -> None:  # t
     """The API and an in-process worker load the key at the same moment (seen as a flaky
     FileNotFoundError when both used one temporary file name per process)."""
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     from creditflow.ledger.keys import load_or_create_private_key, public_key_pem
 
     key = load_or_create_private_key(tmp_path)
-    errors: list[BaseException] = []
     for _ in range(20):
         (tmp_path / PUBLIC_KEY_FILE).unlink()
-        barrier = threading.Barrier(8)
-
-        def load() -> None:
-            try:
-                barrier.wait()
-                load_or_create_private_key(tmp_path)
-            except BaseException as exc:  # noqa: BLE001 - collected and asserted below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=load) for _ in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    assert errors == []
+        barrier = threading.Barrier(8)  # all eight reach the write together
+        with ThreadPoolExecutor(8) as pool:
+            loads = [pool.submit(lambda: (barrier.wait(), load_or_create_private_key(tmp_path))) for _ in range(8)]
+            for f in loads:
+                f.result()  # re-raises a thread's error here
     assert (tmp_path / PUBLIC_KEY_FILE).read_bytes() == public_key_pem(key.public_key())
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([PRIVATE_KEY_FILE, PUBLIC_KEY_FILE])
 
