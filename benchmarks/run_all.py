@@ -94,6 +94,8 @@ def main() -> None:
         ("decision", ["benchmarks/decision_bench.py", "500" if q else "3000"], 600),
         ("workflow", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8"], 900),
         ("workflow_wal", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal], 900),
+        ("workflow_prod", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal, "--no-sandbox"],
+         900),
         ("load", ["benchmarks/load.py", "--n", n_load, "--concurrency", "8",
                   "--configs", "default" if q else "default,no-sandbox,no-sticky,polls-10", "--markdown", str(load_md)], 1500),
         ("credit_line", ["benchmarks/credit_line_bench.py", "--lines", "5" if q else "20"], 900),
@@ -119,7 +121,9 @@ def main() -> None:
         lines.append(f"| {name} | `.venv/bin/python {' '.join(argv)}` | {code} | {secs:.0f} | {headline(name, data)} |")
     for key, label in (("workflow", "dev server with its default SQLite settings: every write synced"),
                        ("workflow_wal", "dev server with `--sqlite-pragma journal_mode=wal --sqlite-pragma "
-                                        "synchronous=normal`, as `creditflow up` and load.py start it")):
+                                        "synchronous=normal`, as `creditflow up` and load.py start it"),
+                       ("workflow_prod", "WAL dev server and both workers without the workflow sandbox, as "
+                                         "production workers run")):
         wf = outputs.get(key)
         if wf:
             lines += ["", f"**Application vs bare Temporal workflow ({label}): {wf['ratio']}x** (goal >= 0.7x): "

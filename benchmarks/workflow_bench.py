@@ -47,7 +47,10 @@ def _setup() -> None:
     """Process setup kept out of module import: the workflow sandbox re-imports this module."""
     sys.path.insert(0, str(_root() / "src"))
     sys.path.insert(0, str(_root()))
-    for k, v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false")):
+    # The rate limit is per principal and one demo applicant makes every request here (real traffic
+    # never does): without this, runs above ~100 applications end in 429s.
+    for k, v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("TOKENIZERS_PARALLELISM", "false"),
+                 ("CREDITFLOW_RATE_LIMIT_ENABLED", "false")):
         os.environ.setdefault(k, v)
 
 
@@ -122,10 +125,10 @@ async def line_opening_shape(client: Any, workflow_id: str) -> list[list[int]]:
         await asyncio.sleep(0.2)
 
 
-async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
+async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = True) -> dict[str, Any]:
     import httpx
     from temporalio.testing import WorkflowEnvironment
-    from temporalio.worker import Worker
+    from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
     from creditflow.api.app import create_app
     from creditflow.config import Settings
@@ -138,7 +141,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
     var = Path(tempfile.mkdtemp(prefix="creditflow-wfbench-"))
     nlp_port = free_port()
     settings = Settings(env="test", var_dir=var, nlp_port=nlp_port, nlp_url=f"http://127.0.0.1:{nlp_port}",
-                        task_queue=f"bench-{uuid.uuid4().hex[:6]}")
+                        task_queue=f"bench-{uuid.uuid4().hex[:6]}", worker_workflow_sandbox=sandbox)
     settings.ensure_var()
     db = Database(settings.db_url)
     db.create_all()
@@ -170,7 +173,8 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
 
         async with build_worker(client, settings, db), \
                 Worker(client, task_queue=settings.task_queue + "-bare", workflows=[BareShapeWorkflow],
-                       activities=[bench_noop]):
+                       activities=[bench_noop],  # the same workflow runner on both sides
+                       **({} if sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()})):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
                                          timeout=120) as http:
                 async def prepare(i: int) -> str:
@@ -215,7 +219,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str]) -> dict[str, Any]:
     return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(a + b for a, b in shape), "credit_line_shape": child,
             "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
             "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
-            "temporal_sqlite_pragma": pragmas,
+            "temporal_sqlite_pragma": pragmas, "workflow_sandbox": sandbox,
             "command": " ".join(["benchmarks/workflow_bench.py", *sys.argv[1:]])}
 
 
@@ -224,9 +228,13 @@ def main() -> dict[str, Any]:
     ap.add_argument("--n", type=int, default=40)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--temporal-sqlite-pragma", action="append", default=[], metavar="PRAGMA=VALUE")
+    ap.add_argument("--no-sandbox", action="store_true",
+                    help="both workers run workflows without the Python sandbox, as production workers do "
+                         "(CREDITFLOW_WORKER_WORKFLOW_SANDBOX=false in docker-compose.yml)")
     args = ap.parse_args()
     _setup()
-    out = asyncio.run(bench(max(1, min(args.n, 500)), args.concurrency, args.temporal_sqlite_pragma))
+    out = asyncio.run(bench(max(1, min(args.n, 500)), args.concurrency, args.temporal_sqlite_pragma,
+                            sandbox=not args.no_sandbox))
     print(json.dumps(out, indent=2))
     return out
 
