@@ -137,7 +137,7 @@ class EvidenceLog:
         row = s.scalars(select(EvidenceRecord).where(EvidenceRecord.idempotency_key == entry.idempotency_key)).first()
         if row is not None:
             return _to_stored(row)
-        # only what chaining needs: loading the whole last record (its payload) cost more than the append
+        # only what chaining needs, not the last record's payload
         last = s.execute(select(EvidenceRecord.seq, EvidenceRecord.chain_hash)
                          .order_by(EvidenceRecord.seq.desc()).limit(1)).first()
         head = s.scalars(select(TreeHead).order_by(TreeHead.tree_size.desc()).limit(1)).first()
