@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -86,3 +88,13 @@ def captured_logs(service: str, level: str = "INFO") -> Iterator[io.StringIO]:
                 root.removeHandler(h)
         root.setLevel(saved_level)
         structlog.reset_defaults()
+
+
+def history_indexing(path: Path) -> tuple[set[str], list[tuple[int, set[str]]]]:
+    """A committed history's search attributes: the keys its run was started with, and for each upsert
+    the workflow task that made it (its completed event id) with the keys it wrote."""
+    events = json.loads(path.read_text())["events"]
+    start = events[0]["workflowExecutionStartedEventAttributes"].get("searchAttributes") or {}
+    upserts = [(int(a["workflowTaskCompletedEventId"]), set(a["searchAttributes"]["indexedFields"]))
+               for e in events if (a := e.get("upsertWorkflowSearchAttributesEventAttributes"))]
+    return set(start.get("indexedFields", {})), upserts

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.helpers import history_indexing
 from workflows.credit_line import CreditLineWorkflow
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("credit_line_*.json"))
@@ -70,12 +71,9 @@ def test_both_sides_of_opening_indexed_lines_are_replayed() -> None:
     """A line started bare (_v2) upserts its bucket in the first task; one its parent starts already
     indexed as current and off the watch list (_v3) upserts only when that changes."""
     def opening(stem: str) -> tuple[set[str], list[set[str]]]:
-        events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
-        start = events[0]["workflowExecutionStartedEventAttributes"].get("searchAttributes") or {}
-        first_task = [e for e in events[:12] if e["eventType"] == "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
-        return (set(start.get("indexedFields", {})),
-                [set(e["upsertWorkflowSearchAttributesEventAttributes"]["searchAttributes"]["indexedFields"])
-                 for e in first_task])
+        start, upserts = history_indexing(HISTORIES[0].parent / f"{stem}.json")
+        first_task = min(task for task, _ in upserts)
+        return start, [keys for task, keys in upserts if task == first_task]
 
     bare_start, bare_first = opening("credit_line_first_run_v2")
     indexed_start, indexed_first = opening("credit_line_first_run_v3")

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.helpers import history_indexing
 from workflows.credit_application import CreditApplicationWorkflow
 
 HISTORIES = sorted((Path(__file__).parents[1] / "histories").glob("credit_application_*.json"))
@@ -77,12 +78,8 @@ def test_local_store_steps_are_markers_not_activities() -> None:
 
 
 def _started_indexed(stem: str) -> tuple[set[str], list[set[str]]]:
-    """Search attributes the run was started with, and the keys of each upsert in its history."""
-    events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
-    start = events[0]["workflowExecutionStartedEventAttributes"].get("searchAttributes") or {}
-    upserts = [set(e["upsertWorkflowSearchAttributesEventAttributes"]["searchAttributes"]["indexedFields"])
-               for e in events if e["eventType"] == "EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
-    return set(start.get("indexedFields", {})), upserts
+    start, upserts = history_indexing(HISTORIES[0].parent / f"{stem}.json")
+    return start, [keys for _, keys in upserts]
 
 
 def test_both_sides_of_indexing_at_start_are_replayed() -> None:
