@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -43,36 +44,38 @@ def load_public_key_pem(pem: bytes | str) -> Ed25519PublicKey:
     return key
 
 
-def _write_exclusive(path: Path, data: bytes, mode: int) -> bool:
-    """Write `data` to `path` only if it does not exist; atomic against concurrent creators."""
+@contextlib.contextmanager
+def _staged(path: Path, data: bytes, mode: int) -> Iterator[str]:
+    """`data` in a new temporary file beside `path` (a name unique per call, `mode`, synced to disk),
+    for the caller to link or rename into place; removed afterwards if still there."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-        os.close(fd)
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        yield tmp
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _write_exclusive(path: Path, data: bytes, mode: int) -> bool:
+    """Write `data` to `path` only if it does not exist; atomic against concurrent creators."""
+    with _staged(path, data, mode) as tmp:
         try:
             os.link(tmp, path)  # fails if another process created it first
             return True
         except FileExistsError:
             return False
-    finally:
-        os.unlink(tmp)
 
 
 def _write_replacing(path: Path, data: bytes) -> None:
     """Atomically replace `path` with `data`. The temporary name is unique per call, not per process:
     the API and an in-process worker publish the same key from two threads of one process."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
+    with _staged(path, data, 0o644) as tmp:
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def load_or_create_private_key(key_dir: Path, file_name: str = PRIVATE_KEY_FILE) -> Ed25519PrivateKey:
