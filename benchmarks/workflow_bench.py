@@ -86,6 +86,40 @@ class BareShapeWorkflow:
         return done
 
 
+def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system, all threads) of each named process: this one (API, worker and
+    client, including the SDK core's Rust threads), the Temporal dev server and the NLP service."""
+    import psutil
+
+    out: dict[str, float] = {}
+    for name, pid in pids.items():
+        try:
+            t = psutil.Process(pid).cpu_times()
+            out[name] = t.user + t.system
+        except psutil.Error:
+            out[name] = 0.0
+    return out
+
+
+def _cpu_ms_per_workflow(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
+    return {k: round((after[k] - before[k]) * 1000 / n, 1) for k in before}
+
+
+def _server_pid(parent: int) -> int:
+    """The dev server the test environment started (a child of this process named `temporal`)."""
+    import psutil
+
+    for child in psutil.Process(parent).children(recursive=True):
+        if child.name().startswith("temporal"):
+            return child.pid
+    return parent
+
+
+def _progress(message: str) -> None:
+    """Progress on stderr: stdout carries the JSON result (and the worker's structured logs)."""
+    print(f"workflow_bench: {message}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,6 +199,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                 pass
             await asyncio.sleep(0.3)
         client = env.client
+        pids = {"python (api+worker+client)": os.getpid(), "temporal": _server_pid(os.getpid()), "nlp": nlp.pid}
         app = create_app(settings, temporal=client, db=db)
         token = demo_tokens(settings)["applicant"]
         h = {"Authorization": f"Bearer {token}"}
@@ -191,10 +226,14 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                 assert await decide(warm) == "approved"
                 shape = shape_from_history(await client.get_workflow_handle(f"application-{warm}").fetch_history())
                 child = await line_opening_shape(client, f"credit-line-{warm}")
+                _progress(f"creating {n} applications with their documents (not timed)")
                 ids = [await prepare(i) for i in range(n)]
+                _progress(f"timing the application phase: {n} submits, {concurrency} in flight")
+                cpu0 = _cpu_seconds(pids)
                 t0 = time.perf_counter()
                 stages = await asyncio.gather(*(decide(a) for a in ids))
                 app_s = time.perf_counter() - t0
+                app_cpu = _cpu_ms_per_workflow(cpu0, _cpu_seconds(pids), n)
 
             async def bare(i: int) -> int:
                 async with sem:
@@ -203,9 +242,12 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                                                          task_queue=settings.task_queue + "-bare")
 
             await bare(-1)
+            _progress(f"timing the bare phase: {n} workflows, {concurrency} in flight")
+            cpu0 = _cpu_seconds(pids)
             t0 = time.perf_counter()
             await asyncio.gather(*(bare(i) for i in range(n)))
             bare_s = time.perf_counter() - t0
+            bare_cpu = _cpu_ms_per_workflow(cpu0, _cpu_seconds(pids), n)
     finally:
         await env.shutdown()
         nlp.terminate()
@@ -219,6 +261,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
     return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(a + b for a, b in shape), "credit_line_shape": child,
             "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
             "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
+            "cpu_ms_per_workflow": {"application": app_cpu, "bare": bare_cpu},
             "temporal_sqlite_pragma": pragmas, "workflow_sandbox": sandbox,
             "command": " ".join(["benchmarks/workflow_bench.py", *sys.argv[1:]])}
 

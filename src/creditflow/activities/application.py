@@ -8,6 +8,7 @@ worker and the tests build them the same way.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 import hashlib
@@ -73,6 +74,24 @@ def _record_decision_latency(created_at: "datetime", outcome: str) -> None:
         ).with_additional_attributes({"outcome": outcome}).record(elapsed)
 
 
+@dataclass
+class _AnalysedDocument:
+    """One document's result and what `_save_analyses` writes for it (`payload` None: the stored
+    analysis is already this one; `done`: nothing to write at all)."""
+
+    result: DocumentResult
+    text_sha256: str = ""
+    doc_type: str | None = None
+    payload: dict[str, Any] | None = None
+    done: bool = False
+
+
+@dataclass
+class _AnalysedNotes:
+    result: NotesResult = field(default_factory=NotesResult)
+    rows: list[tuple[int, dict[str, Any], str]] = field(default_factory=list)  # (index, analysis, sha256)
+
+
 class ApplicationActivities:
     def __init__(self, settings: Settings, db: Database, http: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
@@ -109,25 +128,28 @@ class ApplicationActivities:
     @activity.defn(name="analyze_document")
     async def analyze_document(self, inp: AnalyzeDocumentInput) -> DocumentResult:
         async with heartbeating():
-            return await self._analyze_document(inp)
+            rows = self._document_rows([inp])
+            analysed = await self._read_document(inp, rows.get(inp.document_id))
+            self._save_analyses(inp.application_id, [analysed], [])
+            return analysed.result
 
-    async def _analyze_document(self, inp: AnalyzeDocumentInput) -> DocumentResult:
+    async def _read_document(self, inp: AnalyzeDocumentInput, doc: Any | None) -> "_AnalysedDocument":
+        """Everything analysis does to one document except writing it down: integrity of the blob, text
+        extraction, NLP (or the analysis the API made at upload). No database session here, so a batch
+        reads its rows once and writes all results in one transaction (`_save_analyses`)."""
         from creditflow.nlp.extract import extract_text
 
-        with self.db.session() as s:
-            doc = repo.document_for_analysis(s, inp.document_id)
         if doc is None or doc.application_id != inp.application_id or doc.sha256 != inp.sha256:
             raise ApplicationError("document not found for this application", type="UnreadableDocument",
                                    non_retryable=True)
-        media_type = doc.media_type
-        cached = doc.analysis if doc.status == "classified" else None
+        cached = doc.analysis if doc.status in ("classified", "analyzed") and doc.analysis else None
         try:
             data = self.blobs.get(inp.sha256)
         except BlobIntegrityError as err:
             raise ApplicationError(str(err), type="BlobIntegrityError", non_retryable=True) from None
         activity.heartbeat("extracting")
         try:
-            extracted = await asyncio.to_thread(extract_text, data, media_type)
+            extracted = await asyncio.to_thread(extract_text, data, doc.media_type)
         except Exception as err:  # unreadable PDF/image: tell the applicant, do not retry
             raise ApplicationError(f"could not extract text: {err}", type="UnreadableDocument",
                                    non_retryable=True) from None
@@ -136,70 +158,94 @@ class ApplicationActivities:
             raise ApplicationError("no readable text in the document", type="UnreadableDocument", non_retryable=True)
         text_sha = self.blobs.put(text.encode("utf-8"))
         activity.heartbeat("analyzing")
-        # the API classified plain-text uploads already; reuse that analysis when its model is current
+        # the API classified plain-text uploads already (and a retry finds its own result): reuse it
         analysis = Analysis.model_validate(cached) if cached else await self._nlp(text, "document")
         payload = analysis.model_dump(mode="json")
         digest = _sha256_json(payload)
-        with self.db.session() as s:
-            repo.save_document_analysis(s, inp.document_id, text_sha, analysis.doc_type, payload, digest)
         facts = DocumentFacts(
             document_id=inp.document_id, sha256=inp.sha256, doc_type=analysis.doc_type,
             fields={k: v.value for k, v in analysis.fields.items()},
             currencies={k: v.currency for k, v in analysis.fields.items() if v.currency},
             analysis_sha256=digest,
         )
-        return DocumentResult(facts=facts, signals=analysis.risk_signals,
-                              protected_mentions=len(analysis.protected_attributes))
+        result = DocumentResult(facts=facts, signals=analysis.risk_signals,
+                                protected_mentions=len(analysis.protected_attributes))
+        # the stored analysis is rewritten only when it differs from what the decision uses
+        unchanged = doc.analysis_sha256 == digest
+        return _AnalysedDocument(result=result, text_sha256=text_sha, doc_type=analysis.doc_type,
+                                 payload=None if unchanged else payload,
+                                 done=unchanged and doc.status == "analyzed" and doc.text_sha256 == text_sha)
+
+    def _document_rows(self, docs: list[AnalyzeDocumentInput]) -> dict[str, Any]:
+        with self.db.session() as s:
+            return repo.documents_for_analysis(s, [d.document_id for d in docs])
+
+    def _save_analyses(self, application_id: str, docs: list["_AnalysedDocument"],
+                       notes: list[tuple[int, dict[str, Any], str]]) -> None:
+        """One transaction for every result of an analysis step (one commit instead of one per item)."""
+        pending = [d for d in docs if not d.done]
+        if not pending and not notes:
+            return
+        with self.db.session() as s:
+            for d in pending:
+                repo.save_document_analysis(s, d.result.facts.document_id, d.text_sha256, d.doc_type,
+                                            d.payload, d.result.facts.analysis_sha256 or "")
+            for index, payload, digest in notes:
+                repo.save_note_analysis(s, application_id, index, payload, digest)
 
     @activity.defn(name="analyze_application")
     async def analyze_application(self, inp: AnalyzeApplicationInput) -> ApplicationAnalysis:
         """Notes and every pending document in one activity: one server round trip instead of one per
-        item (benchmarks/RESULTS.md). A document that can never be read comes back `unreadable` (the
-        applicant is asked for a clearer copy); anything retryable (the NLP service down) fails the whole
-        activity so Temporal retries it with backoff; redoing the items already done is idempotent."""
+        item, one read of the rows and one write of the results (benchmarks/RESULTS.md). A document that
+        can never be read comes back `unreadable` (the applicant is asked for a clearer copy); anything
+        retryable (the NLP service down) fails the whole activity, nothing is written, and Temporal
+        retries it with backoff."""
         async with heartbeating():
-            jobs = [self._document_or_unreadable(d) for d in inp.documents]
+            rows = self._document_rows(inp.documents)
+            jobs: list[Any] = [self._document_or_unreadable(d, rows.get(d.document_id)) for d in inp.documents]
             if inp.notes:
-                jobs.append(self._analyze_notes(inp.application_id))
+                jobs.append(self._read_notes(inp.application_id))
             results = await asyncio.gather(*jobs, return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
                 raise r
-        docs = [r for r in results if isinstance(r, DocumentResult)]
-        notes = next((r for r in results if isinstance(r, NotesResult)), None)
-        return ApplicationAnalysis(documents=docs, notes=notes)
+        docs = [r for r in results if isinstance(r, _AnalysedDocument)]
+        notes = next((r for r in results if isinstance(r, _AnalysedNotes)), None)
+        self._save_analyses(inp.application_id, docs, notes.rows if notes else [])
+        return ApplicationAnalysis(documents=[d.result for d in docs], notes=notes.result if notes else None)
 
-    async def _document_or_unreadable(self, inp: AnalyzeDocumentInput) -> DocumentResult:
+    async def _document_or_unreadable(self, inp: AnalyzeDocumentInput, row: Any | None) -> "_AnalysedDocument":
         try:
-            return await self._analyze_document(inp)
+            return await self._read_document(inp, row)
         except ApplicationError as err:
             if not err.non_retryable:
                 raise
-            return DocumentResult.unreadable(inp.document_id, inp.sha256, err.message)
+            return _AnalysedDocument(result=DocumentResult.unreadable(inp.document_id, inp.sha256, err.message),
+                                     done=True)
 
     @activity.defn(name="analyze_notes")
     async def analyze_notes(self, application_id: str) -> NotesResult:
         async with heartbeating():
-            return await self._analyze_notes(application_id)
+            notes = await self._read_notes(application_id)
+            self._save_analyses(application_id, [], notes.rows)
+            return notes.result
 
-    async def _analyze_notes(self, application_id: str) -> NotesResult:
+    async def _read_notes(self, application_id: str) -> "_AnalysedNotes":
         with self.db.session() as s:
-            app = repo.get_application(s, application_id)
-            if app is None:
-                raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
-            notes = list(app.notes or [])
-        result = NotesResult()
+            notes = repo.application_notes(s, application_id)
+        if notes is None:
+            raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
+        out = _AnalysedNotes()
         for i, note in enumerate(notes):
             activity.heartbeat(i)
             analysis = await self._nlp(note, "note")
             payload = analysis.model_dump(mode="json")
             digest = _sha256_json(payload)
-            with self.db.session() as s:
-                repo.save_note_analysis(s, application_id, i, payload, digest)
-            result.signals.extend(analysis.risk_signals)
-            result.analysis_sha256s.append(digest)
-            result.protected_mentions += len(analysis.protected_attributes)
-        return result
+            out.rows.append((i, payload, digest))
+            out.result.signals.extend(analysis.risk_signals)
+            out.result.analysis_sha256s.append(digest)
+            out.result.protected_mentions += len(analysis.protected_attributes)
+        return out
 
     # ---------------------------------------------------------------- decision
     @activity.defn(name="decide_application")
@@ -242,19 +288,18 @@ class ApplicationActivities:
     async def record_outcome(self, o: OutcomeInput) -> None:
         info = activity.info()
         key = f"{info.workflow_id}:{o.step}"
+        final = o.stage in ("approved", "declined", "withdrawn_incomplete")
         with self.db.session() as s:
-            app = repo.get_application(s, o.application_id)
-            if app is None:
+            # one UPDATE of the columns that change, not a load of the whole row (applicant, notes)
+            decision = o.decision if o.decision is not None and o.status != "decided_automatically" else None
+            created_at = repo.set_application_outcome(s, o.application_id, o.stage, o.status, decision)
+            if created_at is None:
                 raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
-            app.stage = o.stage
-            app.status = o.status
-            if o.stage in ("approved", "declined", "withdrawn_incomplete") and app.created_at is not None:
-                _record_decision_latency(app.created_at, o.stage)
-            if o.decision is not None and o.status != "decided_automatically":
-                app.decision = o.decision
+            if final:
+                _record_decision_latency(created_at, o.stage)
             if o.officer_decision is not None:
                 od = o.officer_decision
-                repo.record_decision(s, key, app.id, "officer", od.officer_id, od.action,
+                repo.record_decision(s, key, o.application_id, "officer", od.officer_id, od.action,
                                      od.model_dump(mode="json"), comment=od.comment)
             if o.notice_kind:
-                repo.add_notice(s, key, app.id, o.notice_kind, o.notice or {})
+                repo.add_notice(s, key, o.application_id, o.notice_kind, o.notice or {})

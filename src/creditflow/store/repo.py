@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -91,6 +92,17 @@ def get_application(s: Session, application_id: str) -> Application | None:
     return s.get(Application, application_id)
 
 
+def set_application_outcome(s: Session, application_id: str, stage: str, status: str,
+                            decision: dict[str, Any] | None) -> datetime | None:
+    """Set stage, status and (when given) the decision shown to the applicant; returns the
+    application's creation time, or None when there is no such application."""
+    values: dict[str, Any] = {"stage": stage, "status": status}
+    if decision is not None:
+        values["decision"] = decision
+    return s.execute(update(Application).where(Application.id == application_id).values(**values)
+                     .returning(Application.created_at)).scalar_one_or_none()
+
+
 def add_document(
     s: Session, application_id: str, sha256: str, media_type: str, size: int, filename: str | None
 ) -> Document:
@@ -107,17 +119,31 @@ def add_document(
     return doc
 
 
-def document_for_analysis(s: Session, document_id: str) -> Any | None:
-    """The columns analysis needs (application, hash, type, status, any cached analysis), without
-    loading an ORM object: the worker does this for every document of every application."""
-    return s.execute(select(Document.application_id, Document.sha256, Document.media_type, Document.status,
-                            Document.analysis).where(Document.id == document_id)).one_or_none()
+def documents_for_analysis(s: Session, document_ids: list[str]) -> dict[str, Any]:
+    """The columns analysis needs (application, hash, type, status, any stored analysis and its hash)
+    of several documents in one query, without loading ORM objects: the worker does this for every
+    document of every application."""
+    if not document_ids:
+        return {}
+    rows = s.execute(select(Document.id, Document.application_id, Document.sha256, Document.media_type,
+                            Document.status, Document.analysis, Document.analysis_sha256, Document.text_sha256)
+                     .where(Document.id.in_(document_ids))).all()
+    return {r.id: r for r in rows}
 
 
 def save_document_analysis(s: Session, document_id: str, text_sha256: str, doc_type: str | None,
-                           analysis: dict[str, Any], digest: str) -> None:
-    s.execute(update(Document).where(Document.id == document_id).values(
-        text_sha256=text_sha256, doc_type=doc_type, analysis=analysis, analysis_sha256=digest, status="analyzed"))
+                           analysis: dict[str, Any] | None, digest: str) -> None:
+    """Mark a document analysed; `analysis` None keeps the stored analysis (it is already this one)."""
+    values: dict[str, Any] = {"text_sha256": text_sha256, "doc_type": doc_type, "status": "analyzed"}
+    if analysis is not None:
+        values.update(analysis=analysis, analysis_sha256=digest)
+    s.execute(update(Document).where(Document.id == document_id).values(**values))
+
+
+def application_notes(s: Session, application_id: str) -> list[str] | None:
+    """The free-text notes of an application (None: no such application), without the rest of the row."""
+    row = s.execute(select(Application.notes).where(Application.id == application_id)).one_or_none()
+    return None if row is None else list(row.notes or [])
 
 
 def documents_for(s: Session, application_id: str) -> list[Document]:
