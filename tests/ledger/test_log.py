@@ -30,6 +30,7 @@ def test_append_builds_chain_tree_and_signed_heads(log: EvidenceLog, db: Databas
     assert verify_head_signature(head, {log.key_id: log.public_key}) is None
     assert stored[0].leaf_hash == leaf_hash(stored[0].payload.encode()).hex()
     assert stored[2].entry() == entry(2)
+    assert [log.get(r.idempotency_key) for r in stored] == stored  # what append returns is what is stored
     report = verify_log(db, settings)
     assert report.ok, report
     assert (report.checked, report.heads_checked, report.tree_size) == (5, 5, 5)

@@ -49,8 +49,8 @@ def test_concurrent_duplicates_create_one_application(db) -> None:  # type: igno
 def test_decisions_are_recorded_once_per_key(db) -> None:  # type: ignore[no-untyped-def]
     with db.session() as s:
         app, _ = repo.create_application(s, "u1", BODY, None)
-        repo.record_decision(s, "wf:step-1", app.id, "auto", "auto", "approve", {"x": 1})
-        repo.record_decision(s, "wf:step-1", app.id, "auto", "auto", "approve", {"x": 1})
+        assert repo.record_decision(s, "wf:step-1", app.id, "auto", "auto", "approve", {"x": 1})
+        assert not repo.record_decision(s, "wf:step-1", app.id, "auto", "auto", "approve", {"x": 1})
     with db.session() as s:
         assert len(repo.decisions_for(s, app.id)) == 1
 

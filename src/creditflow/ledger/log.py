@@ -20,10 +20,11 @@ import json
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 from datetime import datetime, timezone
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -33,13 +34,16 @@ from creditflow.ledger.heads import SignedTreeHead, sign_head
 from creditflow.ledger.keys import key_id, load_or_create_private_key, public_key_pem
 from creditflow.ledger.merkle import CompactRange, MerkleTree, leaf_hash
 from creditflow.ledger.models import EvidenceRecord, HeadCosignature, TreeHead
-from creditflow.ledger.records import EvidenceEntry, RecordWithProof, StoredRecord, entry_payload, parse_time
+from creditflow.ledger.records import EvidenceEntry, RecordWithProof, StoredRecord, entry_payload, format_time, parse_time
 from creditflow.ledger.witness import Cosignature, CosignRequest, WitnessConflict, verify_cosignature
 from creditflow.store.db import Database
 
 GENESIS_CHAIN = bytes(32)
 _PG_LOCK_KEY = 0x4C45444745520001  # "LEDGER" + 1: one advisory lock for all writers
 _MAX_ATTEMPTS = 50
+# Core tables for the append path (statements on the table skip the ORM's per-statement processing)
+_RECORDS = EvidenceRecord.__table__
+_HEADS = TreeHead.__table__
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
@@ -52,7 +56,8 @@ def chain_hash(prev_chain: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(prev_chain + leaf).digest()
 
 
-def _to_stored(row: EvidenceRecord) -> StoredRecord:
+def _to_stored(row: Any) -> StoredRecord:
+    """From a stored record: an ORM `EvidenceRecord` or a row of its table."""
     data = loads(row.payload)
     return StoredRecord(
         seq=row.seq,
@@ -134,13 +139,15 @@ class EvidenceLog:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         # the same key again (an activity retry, or the loser of a race retrying): the first record
-        row = s.scalars(select(EvidenceRecord).where(EvidenceRecord.idempotency_key == entry.idempotency_key)).first()
+        row = s.execute(select(_RECORDS).where(_RECORDS.c.idempotency_key == entry.idempotency_key)).first()
         if row is not None:
             return _to_stored(row)
-        # only what chaining needs, not the last record's payload
-        last = s.execute(select(EvidenceRecord.seq, EvidenceRecord.chain_hash)
-                         .order_by(EvidenceRecord.seq.desc()).limit(1)).first()
-        head = s.scalars(select(TreeHead).order_by(TreeHead.tree_size.desc()).limit(1)).first()
+        # only what chaining needs, not the last record's payload; statements, not ORM objects, since
+        # this runs for every decision step of every application
+        r, h = _RECORDS.c, _HEADS.c
+        last = s.execute(select(r.seq, r.chain_hash).order_by(r.seq.desc()).limit(1)).first()
+        head = s.execute(select(h.tree_size, h.root_hash, h.timestamp, h.compact_range)
+                         .order_by(h.tree_size.desc()).limit(1)).first()
         seq = 0 if last is None else last.seq + 1
         if (head.tree_size if head else 0) != seq:
             raise LedgerCorruptError(f"latest signed head covers {head.tree_size if head else 0} records, log has {seq}")
@@ -155,31 +162,28 @@ class EvidenceLog:
         compact.append(leaf)
         now_ms = int(self._clock().timestamp() * 1000)
         signed = sign_head(self._key, seq + 1, compact.root().hex(), max(now_ms, head.timestamp if head else 0))
-        record = EvidenceRecord(
+        record = StoredRecord(
             seq=seq,
             idempotency_key=entry.idempotency_key,
             application_id=entry.application_id,
             stage=entry.stage,
             actor=entry.actor,
-            recorded_at=entry.recorded_at,
+            recorded_at=parse_time(format_time(entry.recorded_at)),  # as a re-read of the payload gives it
+            outcome=entry.outcome,
             payload=payload.decode(),
             leaf_hash=leaf.hex(),
             chain_hash=chain.hex(),
         )
-        s.add(record)
-        s.flush()  # the record first: a lost race fails here, before the head
-        s.add(
-            TreeHead(
-                tree_size=signed.tree_size,
-                root_hash=signed.root_hash,
-                timestamp=signed.timestamp,
-                key_id=signed.key_id,
-                signature=signed.signature,
-                compact_range=json.dumps([h.hex() for h in compact.hashes]),
-            )
-        )
-        s.flush()
-        return _to_stored(record)
+        # the record first: a lost race fails here, before the head
+        s.execute(insert(_RECORDS).values(
+            seq=seq, idempotency_key=record.idempotency_key, application_id=record.application_id,
+            stage=record.stage, actor=record.actor, recorded_at=entry.recorded_at, payload=record.payload,
+            leaf_hash=record.leaf_hash, chain_hash=record.chain_hash))
+        s.execute(insert(_HEADS).values(
+            tree_size=signed.tree_size, root_hash=signed.root_hash, timestamp=signed.timestamp,
+            key_id=signed.key_id, signature=signed.signature,
+            compact_range=json.dumps([h.hex() for h in compact.hashes])))
+        return record
 
     # -- reading --------------------------------------------------------------------------
     def get(self, idempotency_key: str) -> StoredRecord | None:

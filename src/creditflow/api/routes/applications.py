@@ -22,7 +22,7 @@ from creditflow.api.temporal_dep import TemporalDep, is_not_found
 from creditflow.schemas import ApplicationCreate, missing_documents
 from creditflow.security.tokens import Principal
 from creditflow.store import repo
-from creditflow.store.models import Application, Document
+from creditflow.store.models import Application
 from workflows.credit_application_types import (
     ApplicationInput,
     ApplicationStatus,
@@ -247,21 +247,25 @@ async def upload_document(application_id: str, file: UploadFile, request: Reques
 @router.post("/{application_id}/submit", status_code=status.HTTP_202_ACCEPTED,
              dependencies=[Depends(require_roles("applicant"))])
 async def submit(application_id: str, request: Request, principal: PrincipalDep, client: TemporalDep) -> dict:
-    app = load_visible(request, principal, application_id)
-    if app.stage in FINAL:
-        raise ProblemError(409, "Application closed", f"The application is already {app.stage}.")
     from workflows.credit_application import CreditApplicationWorkflow
 
-    with request.app.state.db.session() as s:  # first mark it submitted (see upload_document) ...
-        row = s.get(Application, app.id)
-        if row is not None and row.submitted_at is None:
-            row.submitted_at = datetime.now(timezone.utc)
-    with request.app.state.db.session() as s:  # ... then read the documents uploaded so far
-        documents = [DocumentAdded(document_id=d.id, sha256=d.sha256) for d in s.scalars(
-            select(Document).where(Document.application_id == app.id).order_by(Document.created_at, Document.id))]
+    db = request.app.state.db
+    try:
+        with db.session() as s:  # first mark it submitted (see upload_document) ...
+            app = repo.submission_row(s, application_id)
+            if app is None or (principal.role == "applicant" and app.owner_sub != principal.sub):
+                raise ProblemError(404, "Application not found", f"No application {application_id!r} for you.")
+            if app.stage in FINAL:
+                raise ProblemError(409, "Application closed", f"The application is already {app.stage}.")
+            repo.mark_submitted(s, application_id, datetime.now(timezone.utc))
+        # ... then, in a transaction of its own (committed after the mark), read the documents uploaded so far
+        with db.session() as s:
+            documents = [DocumentAdded(document_id=d.id, sha256=d.sha256) for d in repo.document_claims(s, application_id)]
+    except OperationalError:
+        raise _db_error() from None
     handle = client.get_workflow_handle_for(CreditApplicationWorkflow.run, app.workflow_id)
     await handle.signal(CreditApplicationWorkflow.submit, SubmitInput(by=principal.sub, documents=documents))
-    return {"id": app.id, "status": "submitted"}
+    return {"id": application_id, "status": "submitted"}
 
 
 @router.get("/{application_id}", dependencies=[Depends(require_roles("applicant", "officer", "senior_officer", "admin"))])
