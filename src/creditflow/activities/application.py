@@ -253,7 +253,7 @@ class ApplicationActivities:
         from creditflow.decision.engine import decide
 
         with self.db.session() as s:
-            app = repo.get_application(s, inp.application_id)
+            app = repo.decision_facts(s, inp.application_id)
             if app is None:
                 raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
             dinp = DecisionInput(

@@ -114,6 +114,13 @@ def set_application_outcome(s: Session, application_id: str, stage: str, status:
                      .returning(a.created_at)).scalar_one_or_none()
 
 
+def decision_facts(s: Session, application_id: str) -> Any | None:
+    """The columns the decision engine reads (product, amount, term, purpose, currency, applicant)."""
+    a = APPLICATIONS.c
+    return s.execute(select(a.id, a.product, a.requested_amount, a.term_months, a.purpose, a.currency, a.applicant)
+                     .where(a.id == application_id)).one_or_none()
+
+
 def submission_row(s: Session, application_id: str) -> Any | None:
     """What submitting needs to know of an application (owner, stage, workflow), without loading
     the applicant's data."""
