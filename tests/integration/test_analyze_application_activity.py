@@ -57,3 +57,29 @@ async def test_nlp_down_fails_the_whole_batch_so_temporal_retries_it(settings: S
         await ActivityEnvironment().run(
             acts.analyze_application,
             AnalyzeApplicationInput(application_id=app_id, documents=_inputs(app_id, docs), notes=True))
+
+
+async def test_a_retry_reuses_stored_analyses_and_writes_nothing_new(settings: Settings, db, nlp_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Documents analysed once (at upload by the API, or by an earlier attempt) are not sent to the NLP
+    service again and their stored analysis is not rewritten: a retry with the service down still
+    succeeds for them, with the same facts."""
+    from creditflow.store import repo
+
+    settings.nlp_url = nlp_url
+    app_id, docs = store_application(settings, db, CASE["body"], CASE["documents"])
+    acts = ApplicationActivities(settings, db)
+    inp = AnalyzeApplicationInput(application_id=app_id, documents=_inputs(app_id, docs))
+    first = await ActivityEnvironment().run(acts.analyze_application, inp)
+    with db.session() as s:
+        stored = repo.documents_for_analysis(s, [d.document_id for d in docs])
+    assert all(stored[r.facts.document_id].status == "analyzed" for r in first.documents)
+    assert [stored[r.facts.document_id].analysis_sha256 for r in first.documents] == \
+        [r.facts.analysis_sha256 for r in first.documents]
+
+    with socket.socket() as s:  # the NLP service is gone now
+        s.bind(("127.0.0.1", 0))
+        settings.nlp_url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    again = await ActivityEnvironment().run(ApplicationActivities(settings, db).analyze_application, inp)
+    assert again == first
+    with db.session() as s:
+        assert repo.documents_for_analysis(s, [d.document_id for d in docs]) == stored
