@@ -8,9 +8,9 @@ worker and the tests build them the same way.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 import hashlib
 import json
 import re
