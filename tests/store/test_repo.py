@@ -83,3 +83,13 @@ def test_empty_idempotency_key_means_no_key(db) -> None:  # type: ignore[no-unty
     with db.session() as s:
         b, created = repo.create_application(s, "u1", BODY, "")
     assert created and a.id != b.id
+
+
+def test_application_columns_reads_the_named_columns_only(db) -> None:  # type: ignore[no-untyped-def]
+    with db.session() as s:
+        app, _ = repo.create_application(s, "u1", BODY, None)
+    with db.session() as s:
+        row = repo.application_columns(s, app.id, "owner_sub", "notes")
+        assert row._fields == ("owner_sub", "notes")
+        assert (row.owner_sub, row.notes) == ("u1", list(BODY.notes))
+        assert repo.application_columns(s, "no-such-id", "notes") is None

@@ -232,11 +232,11 @@ class ApplicationActivities:
 
     async def _read_notes(self, application_id: str) -> "_AnalysedNotes":
         with self.db.session() as s:
-            notes = repo.application_notes(s, application_id)
-        if notes is None:
+            row = repo.application_columns(s, application_id, "notes")
+        if row is None:
             raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
         out = _AnalysedNotes()
-        for i, note in enumerate(notes):
+        for i, note in enumerate(row.notes or []):
             activity.heartbeat(i)
             analysis = await self._nlp(note, "note")
             payload = analysis.model_dump(mode="json")
@@ -253,7 +253,8 @@ class ApplicationActivities:
         from creditflow.decision.engine import decide
 
         with self.db.session() as s:
-            app = repo.decision_facts(s, inp.application_id)
+            app = repo.application_columns(s, inp.application_id, "id", "product", "requested_amount",
+                                           "term_months", "purpose", "currency", "applicant")
             if app is None:
                 raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
             dinp = DecisionInput(

@@ -114,18 +114,11 @@ def set_application_outcome(s: Session, application_id: str, stage: str, status:
                      .returning(a.created_at)).scalar_one_or_none()
 
 
-def decision_facts(s: Session, application_id: str) -> Any | None:
-    """The columns the decision engine reads (product, amount, term, purpose, currency, applicant)."""
+def application_columns(s: Session, application_id: str, *columns: str) -> Any | None:
+    """Some columns of an application by name (None: no such application), without loading the whole
+    row: the worker and the API read a few of them for every application, never all of them."""
     a = APPLICATIONS.c
-    return s.execute(select(a.id, a.product, a.requested_amount, a.term_months, a.purpose, a.currency, a.applicant)
-                     .where(a.id == application_id)).one_or_none()
-
-
-def submission_row(s: Session, application_id: str) -> Any | None:
-    """What submitting needs to know of an application (owner, stage, workflow), without loading
-    the applicant's data."""
-    a = APPLICATIONS.c
-    return s.execute(select(a.owner_sub, a.stage, a.workflow_id).where(a.id == application_id)).one_or_none()
+    return s.execute(select(*(a[c] for c in columns)).where(a.id == application_id)).one_or_none()
 
 
 def mark_submitted(s: Session, application_id: str, at: datetime) -> None:
@@ -176,12 +169,6 @@ def save_document_analysis(s: Session, document_id: str, text_sha256: str, doc_t
     if analysis is not None:
         values.update(analysis=analysis, analysis_sha256=digest)
     s.execute(update(DOCUMENTS).where(DOCUMENTS.c.id == document_id).values(**values))
-
-
-def application_notes(s: Session, application_id: str) -> list[str] | None:
-    """The free-text notes of an application (None: no such application), without the rest of the row."""
-    row = s.execute(select(APPLICATIONS.c.notes).where(APPLICATIONS.c.id == application_id)).one_or_none()
-    return None if row is None else list(row.notes or [])
 
 
 def documents_for(s: Session, application_id: str) -> list[Document]:

@@ -252,7 +252,7 @@ async def submit(application_id: str, request: Request, principal: PrincipalDep,
     db = request.app.state.db
     try:
         with db.session() as s:  # first mark it submitted (see upload_document) ...
-            app = repo.submission_row(s, application_id)
+            app = repo.application_columns(s, application_id, "owner_sub", "stage", "workflow_id")
             if app is None or (principal.role == "applicant" and app.owner_sub != principal.sub):
                 raise ProblemError(404, "Application not found", f"No application {application_id!r} for you.")
             if app.stage in FINAL:
