@@ -20,8 +20,8 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 from datetime import datetime, timezone
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from sqlalchemy import insert, select, text
