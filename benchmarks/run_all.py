@@ -6,8 +6,9 @@ Runs, each as its own process (so one crashing does not lose the others):
   decision_bench.py 3000                      decisions/s of the decision module
   nlp_bench.py                                creditflow NLP vs Presidio (builds a Presidio venv once:
                                               minutes; skipped with --skip-nlp or when it fails)
-  workflow_bench.py --n 40 --concurrency 8    application vs bare Temporal workflow (ratio), twice:
-                                              dev server defaults, and with SQLite WAL pragmas
+  workflow_bench.py --n 40 --concurrency 8    application vs bare Temporal workflow (ratio): dev server
+                                              defaults; WAL pragmas; WAL + no sandbox (production
+                                              workers); the same with the API in its own process
   load.py --n 40 --concurrency 8 --configs default,no-sandbox,no-sticky,polls-10   (and default,polls-10 with WAL)
   credit_line_bench.py --lines 20
   sandbox_bench.py --rounds 5 --replays 30    workflow CPU with and without the Python sandbox (replay)
@@ -96,6 +97,8 @@ def main() -> None:
         ("workflow_wal", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal], 900),
         ("workflow_prod", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal, "--no-sandbox"],
          900),
+        ("workflow_prod_api", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal, "--no-sandbox",
+                               "--api-process"], 900),
         ("load", ["benchmarks/load.py", "--n", n_load, "--concurrency", "8",
                   "--configs", "default" if q else "default,no-sandbox,no-sticky,polls-10", "--markdown", str(load_md)], 1500),
         ("credit_line", ["benchmarks/credit_line_bench.py", "--lines", "5" if q else "20"], 900),
@@ -123,7 +126,9 @@ def main() -> None:
                        ("workflow_wal", "dev server with `--sqlite-pragma journal_mode=wal --sqlite-pragma "
                                         "synchronous=normal`, as `creditflow up` and load.py start it"),
                        ("workflow_prod", "WAL dev server and both workers without the workflow sandbox, as "
-                                         "production workers run")):
+                                         "production workers run"),
+                       ("workflow_prod_api", "as workflow_prod, with the API in its own `creditflow api` process "
+                                             "as `creditflow up` and compose run it")):
         wf = outputs.get(key)
         if wf:
             lines += ["", f"**Application vs bare Temporal workflow ({label}): {wf['ratio']}x** (goal >= 0.7x): "
@@ -131,7 +136,8 @@ def main() -> None:
                       f"same {wf['activities']} activities in stages {wf['activity_shape']} ([local, regular] "
                       f"per workflow task) and a child shaped like the credit line an approval opens "
                       f"{wf.get('credit_line_shape')}, n={wf['n']}, "
-                      f"concurrency {wf['concurrency']}, one dev server, one worker."]
+                      f"concurrency {wf['concurrency']}, one dev server, one worker. CPU ms per workflow by "
+                      f"process, application / bare: {_cpu_pairs(wf)}."]
     for name, argv, code, _secs, data, err in rows:
         if code:
             what = "printed its result, then exited" if data else "failed"
@@ -145,6 +151,12 @@ def main() -> None:
         text = replace_section(text, "load", body)
     RESULTS.write_text(text)
     print(f"wrote {RESULTS}")
+
+
+def _cpu_pairs(wf: dict) -> str:
+    cpu = wf.get("cpu_ms_per_workflow") or {}
+    app, bare = cpu.get("application", {}), cpu.get("bare", {})
+    return ", ".join(f"{k} {v} / {bare.get(k, '-')}" for k, v in app.items()) or "-"
 
 
 def headline(name: str, d: dict | None) -> str:
