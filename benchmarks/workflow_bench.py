@@ -87,23 +87,17 @@ class BareShapeWorkflow:
         return done
 
 
-def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds (user + system, all threads) of each named process: this one (API, worker and
-    client, including the SDK core's Rust threads), the Temporal dev server and the NLP service."""
-    import psutil
+def _cpu_meters(pids: dict[str, int]) -> dict[str, Any]:
+    """One CPU meter (load.py's ProcStats: user + system, all threads, this process only) per named
+    process: this one (API, worker and client, including the SDK core's Rust threads), the Temporal
+    dev server and the NLP service."""
+    from load import ProcStats  # imported here: the workflow sandbox re-imports this module
 
-    out: dict[str, float] = {}
-    for name, pid in pids.items():
-        try:
-            t = psutil.Process(pid).cpu_times()
-            out[name] = t.user + t.system
-        except psutil.Error:
-            out[name] = 0.0
-    return out
+    return {name: ProcStats(pid, children=False) for name, pid in pids.items()}
 
 
-def _cpu_ms_per_workflow(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, float]:
-    return {k: round((after[k] - before[k]) * 1000 / n, 1) for k in before}
+def _cpu_ms_per_workflow(meters: dict[str, Any], n: int) -> dict[str, float]:
+    return {k: round(m.result()["cpu_s"] * 1000 / n, 1) for k, m in meters.items()}
 
 
 def _server_pid(parent: int) -> int:
@@ -257,11 +251,11 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                 _progress(f"creating {n} applications with their documents (not timed)")
                 ids = [await prepare(i) for i in range(n)]
                 _progress(f"timing the application phase: {n} submits, {concurrency} in flight")
-                cpu0 = _cpu_seconds(pids)
+                meters = _cpu_meters(pids)
                 t0 = time.perf_counter()
                 stages = await asyncio.gather(*(decide(a) for a in ids))
                 app_s = time.perf_counter() - t0
-                app_cpu = _cpu_ms_per_workflow(cpu0, _cpu_seconds(pids), n)
+                app_cpu = _cpu_ms_per_workflow(meters, n)
 
             async def bare(i: int) -> int:
                 async with sem:
@@ -271,11 +265,11 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
 
             await bare(-1)
             _progress(f"timing the bare phase: {n} workflows, {concurrency} in flight")
-            cpu0 = _cpu_seconds(pids)
+            meters = _cpu_meters(pids)
             t0 = time.perf_counter()
             await asyncio.gather(*(bare(i) for i in range(n)))
             bare_s = time.perf_counter() - t0
-            bare_cpu = _cpu_ms_per_workflow(cpu0, _cpu_seconds(pids), n)
+            bare_cpu = _cpu_ms_per_workflow(meters, n)
     finally:
         await env.shutdown()
         for proc in (p for p in (nlp, api_proc) if p is not None):
