@@ -177,8 +177,15 @@ class OutcomeInput(BaseModel):
     status: str
     decision: dict[str, Any] | None = None
     notice_kind: str | None = None
-    notice: dict[str, Any] | None = None
+    notice: dict[str, Any] | None = None  # None with a notice_kind: the notice is `decision`
     officer_decision: OfficerDecision | None = None
+
+
+class StepInput(BaseModel):
+    """A decision step's evidence record and what it changes, written in one transaction (`record_step`)."""
+
+    evidence: EvidenceInput
+    outcome: OutcomeInput
 
 
 class FinalDecisionView(BaseModel):

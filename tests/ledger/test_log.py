@@ -46,6 +46,35 @@ def test_same_idempotency_key_returns_existing_record(log: EvidenceLog, db: Data
         assert s.scalar(select(func.count()).select_from(TreeHead)) == 1
 
 
+def test_writes_with_the_record_commit_or_roll_back_with_it(log: EvidenceLog, db: Database,
+                                                             settings: Settings) -> None:
+    """`with_record` runs in the record's transaction: a failure in it leaves neither the record nor its
+    head (nor its writes); a retry of a committed key writes nothing again."""
+    with db.engine.begin() as c:
+        c.execute(text("CREATE TABLE step_rows (k VARCHAR(40) PRIMARY KEY)"))
+
+    def write(key: str, fail: bool = False):  # type: ignore[no-untyped-def]
+        def go(s) -> None:  # type: ignore[no-untyped-def]
+            s.execute(text("INSERT INTO step_rows (k) VALUES (:k)"), {"k": key})
+            if fail:
+                raise RuntimeError("the row's write failed")
+        return go
+
+    def rows() -> list[str]:
+        with db.session() as s:
+            return list(s.scalars(text("SELECT k FROM step_rows ORDER BY k")))
+
+    log.append(entry(0), write("a"))
+    with pytest.raises(RuntimeError, match="row's write failed"):
+        log.append(entry(1), write("b", fail=True))
+    assert rows() == ["a"] and log.get(entry(1).idempotency_key) is None
+    assert log.latest_head().tree_size == 1  # type: ignore[union-attr]
+    again = log.append(entry(0), write("a-again"))  # a retry after the commit: the record, nothing written
+    assert again.seq == 0 and rows() == ["a"]
+    assert log.append(entry(1), write("b")).seq == 1 and rows() == ["a", "b"]
+    assert verify_log(db, settings).ok
+
+
 def test_concurrent_appends_are_idempotent_and_gapless(log: EvidenceLog, db: Database, settings: Settings) -> None:
     results: dict[str, set[int]] = {}
     lock = threading.Lock()

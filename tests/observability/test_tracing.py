@@ -165,7 +165,7 @@ async def test_one_trace_from_api_through_workflow_and_activity_to_nlp(
     activity = one([s for s in in_trace if s.name == "RunActivity:analyze_application"], "activity span")
     assert service(activity) == tracing.WORKER_SERVICE and start in ancestors(activity, by_id)
     assert activity.attributes is not None and activity.attributes["temporalWorkflowID"] == f"application-{app_id}"
-    assert {"RunActivity:decide_application", "RunActivity:record_evidence"} <= {s.name for s in in_trace}
+    assert {"RunActivity:decide_application", "RunActivity:record_step"} <= {s.name for s in in_trace}
 
     # the activity's HTTP call carried traceparent: the NLP service's span continues this trace
     nlp = one([s for s in in_trace if s.name == "POST /v1/analyze" and service(s) == tracing.NLP_SERVICE],

@@ -63,6 +63,8 @@ def test_both_sides_of_each_patch_are_covered() -> None:
     for case in ("approved_auto", "declined_auto", "referred_officer_approved"):
         assert "fewer-round-trips" not in patches(f"credit_application_{case}_v2")
         assert "fewer-round-trips" in patches(f"credit_application_{case}_v3")
+        assert "record-step" not in patches(f"credit_application_{case}_v4")
+        assert "record-step" in patches(f"credit_application_{case}_v5")
 
 
 def test_local_store_steps_are_markers_not_activities() -> None:
@@ -90,3 +92,26 @@ def test_both_sides_of_indexing_at_start_are_replayed() -> None:
     assert "CreditStage" not in bare and sum("CreditStage" in u for u in bare_upserts) == 3
     assert {"CreditStage", "CreditProduct", "CreditAmount"} <= indexed
     assert sum("CreditStage" in u for u in indexed_upserts) == 2
+
+
+def _local_activities(stem: str) -> list[str]:
+    events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
+    return [e["markerRecordedEventAttributes"]["details"]["data"]["payloads"][0]["data"] for e in events
+            if e.get("markerRecordedEventAttributes", {}).get("markerName") == "core_local_activity"]
+
+
+def _activity_types(stem: str) -> list[str]:
+    import base64
+
+    return [json.loads(base64.b64decode(d))["activity_type"] for d in _local_activities(stem)]
+
+
+def test_record_step_writes_evidence_and_row_as_one_local_activity() -> None:
+    """After `record-step`, an automatic decision is decide + one record per step (the auto decision, the
+    final decision): evidence record and application row together, where v4 ran evidence then outcome."""
+    assert _activity_types("credit_application_approved_auto_v4") == [
+        "decide_application", "record_evidence", "record_outcome", "record_evidence", "record_outcome"]
+    assert _activity_types("credit_application_approved_auto_v5") == [
+        "decide_application", "record_step", "record_step"]
+    officer = _activity_types("credit_application_referred_officer_approved_v5")
+    assert "record_evidence" not in officer and officer.count("record_step") == 3  # auto, officer, final

@@ -36,6 +36,7 @@ from workflows.credit_application_types import (
     EvidenceInput,
     NotesResult,
     OutcomeInput,
+    StepInput,
 )
 
 
@@ -110,7 +111,7 @@ class ApplicationActivities:
 
     def all(self) -> list:
         return [self.analyze_application, self.analyze_document, self.analyze_notes, self.decide_application,
-                self.record_evidence, self.record_outcome]
+                self.record_evidence, self.record_outcome, self.record_step]
 
     # ---------------------------------------------------------------- NLP
     async def _nlp(self, text: str, kind: str) -> Analysis:
@@ -271,36 +272,61 @@ class ApplicationActivities:
         return decision
 
     # ---------------------------------------------------------------- evidence + persistence
-    @activity.defn(name="record_evidence")
-    async def record_evidence(self, e: EvidenceInput) -> int:
+    @staticmethod
+    def _entry(e: EvidenceInput) -> Any:
         from creditflow.ledger.log import EvidenceEntry
 
-        info = activity.info()
-        key = f"{info.workflow_id}:{e.step}"
-        entry = EvidenceEntry(
-            idempotency_key=key, application_id=e.application_id, stage=e.stage, actor=e.actor,
-            recorded_at=e.at, inputs={k: v for k, v in e.inputs.items() if _HEX64.match(v or "")}, model_version=e.model_version, policy_version=e.policy_version,
-            outcome=e.outcome, reasons=e.reasons, details=e.details,
+        return EvidenceEntry(
+            idempotency_key=f"{activity.info().workflow_id}:{e.step}", application_id=e.application_id,
+            stage=e.stage, actor=e.actor, recorded_at=e.at,
+            inputs={k: v for k, v in e.inputs.items() if _HEX64.match(v or "")}, model_version=e.model_version,
+            policy_version=e.policy_version, outcome=e.outcome, reasons=e.reasons, details=e.details,
         )
-        rec = await asyncio.to_thread(self.ledger.append, entry)
+
+    @activity.defn(name="record_evidence")
+    async def record_evidence(self, e: EvidenceInput) -> int:
+        rec = await asyncio.to_thread(self.ledger.append, self._entry(e))
         return int(rec.seq)
 
     @activity.defn(name="record_outcome")
     async def record_outcome(self, o: OutcomeInput) -> None:
-        info = activity.info()
-        key = f"{info.workflow_id}:{o.step}"
-        final = o.stage in ("approved", "declined", "withdrawn_incomplete")
+        key = f"{activity.info().workflow_id}:{o.step}"
         with self.db.session() as s:
-            # one UPDATE of the columns that change, not a load of the whole row (applicant, notes)
-            decision = o.decision if o.decision is not None and o.status != "decided_automatically" else None
-            created_at = repo.set_application_outcome(s, o.application_id, o.stage, o.status, decision)
-            if created_at is None:
-                raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
-            if final:
-                _record_decision_latency(created_at, o.stage)
-            if o.officer_decision is not None:
-                od = o.officer_decision
-                repo.record_decision(s, key, o.application_id, "officer", od.officer_id, od.action,
-                                     od.model_dump(mode="json"), comment=od.comment)
-            if o.notice_kind:
-                repo.add_notice(s, key, o.application_id, o.notice_kind, o.notice or {})
+            created_at = _write_outcome(s, o, key)
+        if o.stage in FINAL_STAGES:
+            _record_decision_latency(created_at, o.stage)
+
+    @activity.defn(name="record_step")
+    async def record_step(self, step: StepInput) -> int:
+        """A decision step's evidence record and what it changes (application row, notice, officer
+        decision) in one transaction (`EvidenceLog.append(with_record=...)`): since the `record-step`
+        patch, instead of `record_evidence` then `record_outcome`. Idempotent on the evidence key: a
+        retry after the commit finds the record and writes nothing."""
+        o = step.outcome
+        key = f"{activity.info().workflow_id}:{o.step}"
+        written: list[datetime] = []
+        rec = await asyncio.to_thread(self.ledger.append, self._entry(step.evidence),
+                                      lambda s: written.append(_write_outcome(s, o, key)))
+        if written and o.stage in FINAL_STAGES:
+            _record_decision_latency(written[0], o.stage)
+        return int(rec.seq)
+
+
+FINAL_STAGES = ("approved", "declined", "withdrawn_incomplete")
+
+
+def _write_outcome(s: Any, o: OutcomeInput, key: str) -> datetime:
+    """The application row (one UPDATE of the columns that change, not a load of the whole row), the
+    officer's decision and the notice of one step; returns the application's creation time."""
+    decision = o.decision if o.decision is not None and o.status != "decided_automatically" else None
+    created_at = repo.set_application_outcome(s, o.application_id, o.stage, o.status, decision)
+    if created_at is None:
+        raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
+    if o.officer_decision is not None:
+        od = o.officer_decision
+        repo.record_decision(s, key, o.application_id, "officer", od.officer_id, od.action,
+                             od.model_dump(mode="json"), comment=od.comment)
+    if o.notice_kind:
+        # a notice that is the decision itself (final steps) travels once, as `decision`
+        repo.add_notice(s, key, o.application_id, o.notice_kind, o.notice if o.notice is not None else (o.decision or {}))
+    return created_at

@@ -121,12 +121,18 @@ class EvidenceLog:
         return public_key_pem(self.public_key).decode()
 
     # -- writing --------------------------------------------------------------------------
-    def append(self, entry: EvidenceEntry) -> StoredRecord:
-        """Append `entry` once; the same idempotency key returns the record already stored."""
+    def append(self, entry: EvidenceEntry, with_record: Callable[[Session], None] | None = None) -> StoredRecord:
+        """Append `entry` once; the same idempotency key returns the record already stored.
+
+        `with_record` writes what must commit together with the record (the application row the step
+        changes, its notice) in the same transaction: both or neither, so a crash between them cannot
+        leave a decision that is shown but not evidenced, or evidenced but not shown. It runs only when
+        the record is new (a stored record means its transaction, writes included, committed) and again
+        on every retry of a lost race, since the whole transaction rolled back."""
         for attempt in range(_MAX_ATTEMPTS):
             try:
                 with self._write_lock, self.db.session() as s:
-                    return self._append_in(s, entry)
+                    return self._append_in(s, entry, with_record)
             except IntegrityError:
                 continue  # lost a race: for this key (the next attempt returns it) or for the seq (retry)
             except OperationalError as exc:  # SQLite: another process holds the write lock
@@ -135,7 +141,8 @@ class EvidenceLog:
                 time.sleep(min(0.005 * (attempt + 1), 0.2))
         raise RuntimeError(f"could not append {entry.idempotency_key!r} after {_MAX_ATTEMPTS} attempts")
 
-    def _append_in(self, s: Session, entry: EvidenceEntry) -> StoredRecord:
+    def _append_in(self, s: Session, entry: EvidenceEntry,
+                   with_record: Callable[[Session], None] | None = None) -> StoredRecord:
         if s.get_bind().dialect.name == "postgresql":
             s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
         # the same key again (an activity retry, or the loser of a race retrying): the first record
@@ -183,6 +190,8 @@ class EvidenceLog:
             tree_size=signed.tree_size, root_hash=signed.root_hash, timestamp=signed.timestamp,
             key_id=signed.key_id, signature=signed.signature,
             compact_range=json.dumps([h.hex() for h in compact.hashes])))
+        if with_record is not None:
+            with_record(s)
         return record
 
     # -- reading --------------------------------------------------------------------------
