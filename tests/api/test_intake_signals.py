@@ -55,6 +55,29 @@ async def test_documents_travel_with_submit_and_later_uploads_are_signalled(api_
         assert _signals(await handle.fetch_history()) == ["submit", "document_added"]
 
 
+async def test_notes_are_analysed_when_the_application_is_created(api_url, tokens, db, settings) -> None:  # type: ignore[no-untyped-def]
+    """The notes' analyses are stored at creation (as documents' are at upload), so their signals exist
+    before `submit`; the decision then uses exactly those (same hashes in the workflow's state)."""
+    from creditflow.demo import create_case
+    from creditflow.store import repo
+
+    token = tokens["applicant"]
+    case = CASES["clear approval"]
+    async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
+        app_id = await create_case(http, token, case, key="notes-at-creation")
+        with db.session() as s:
+            stored = repo.note_analysis_payloads(s, app_id)
+        assert sorted(stored) == list(range(len(case["body"]["notes"]))) and stored[0]["kind"] == "note"
+        negated = [sig for sig in stored[0]["risk_signals"] if sig["code"] == "DELINQUENCY"]
+        assert negated and negated[0]["polarity"] == "negated"  # "no late payments"
+
+        settings.nlp_url = "http://127.0.0.1:9"  # a second application while the NLP service is unreachable
+        r = await http.post("/v1/applications", json=case["body"], headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text  # accepted; the worker analyses its notes later
+        with db.session() as s:
+            assert repo.note_analysis_payloads(s, r.json()["id"]) == {}
+
+
 def _upserted_keys(history) -> list[set[str]]:  # type: ignore[no-untyped-def]
     return [set(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
             for e in history.events if e.HasField("upsert_workflow_search_attributes_event_attributes")]

@@ -83,3 +83,31 @@ async def test_a_retry_reuses_stored_analyses_and_writes_nothing_new(settings: S
     assert again == first
     with db.session() as s:
         assert repo.documents_for_analysis(s, [d.document_id for d in docs]) == stored
+
+
+async def test_notes_analysed_once_are_not_sent_again(settings: Settings, db, nlp_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Notes analysed once (at creation by the API, or by an earlier attempt) are read back, not sent to
+    the NLP service again: with the service down the notes give the same signals and hashes, and only
+    a note without a stored analysis needs the service."""
+    from creditflow.store import repo
+
+    settings.nlp_url = nlp_url
+    body = {**CASE["body"], "notes": ["Customer since 2019, no late payments.",
+                                      "Applicant took two payday loans last month."]}
+    app_id, _ = store_application(settings, db, body, [])
+    inp = AnalyzeApplicationInput(application_id=app_id, documents=[], notes=True)
+    first = await ActivityEnvironment().run(ApplicationActivities(settings, db).analyze_application, inp)
+    assert first.notes is not None and {s.code for s in first.notes.signals} >= {"HIGH_COST_BORROWING"}
+    with db.session() as s:
+        assert sorted(repo.note_analysis_payloads(s, app_id)) == [0, 1]
+
+    with socket.socket() as s:  # the NLP service is gone now
+        s.bind(("127.0.0.1", 0))
+        settings.nlp_url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    again = await ActivityEnvironment().run(ApplicationActivities(settings, db).analyze_application, inp)
+    assert again == first
+
+    with db.session() as s:  # one note never analysed: that one needs the service, and it is down
+        s.execute(repo.NOTE_ANALYSES.delete().where(repo.NOTE_ANALYSES.c.note_index == 1))
+    with pytest.raises(RuntimeError, match="NLP service unreachable"):
+        await ActivityEnvironment().run(ApplicationActivities(settings, db).analyze_application, inp)

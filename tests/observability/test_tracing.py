@@ -88,9 +88,22 @@ def log_stream() -> Iterator[io.StringIO]:
 # ---- helpers ---------------------------------------------------------------------------------
 
 
-async def submit_and_wait(api_url: str, token: str, key: str) -> tuple[str, dict[str, Any]]:
+async def submit_and_wait(api_url: str, token: str, key: str, db: Any = None) -> tuple[str, dict[str, Any]]:
+    """Create, upload, submit, wait for the decision. With `db`: the notes' analyses stored at creation
+    are dropped before `submit`, as when the NLP service could not be reached then, so the worker's
+    activity analyses them (the API -> workflow -> activity -> NLP path)."""
     async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
-        app_id = await submit_case(http, token, CASE, key=key)
+        if db is None:
+            app_id = await submit_case(http, token, CASE, key=key)
+        else:
+            from creditflow.demo import create_case
+            from creditflow.store import repo
+
+            app_id = await create_case(http, token, CASE, key=key)
+            with db.session() as s:
+                s.execute(repo.NOTE_ANALYSES.delete().where(repo.NOTE_ANALYSES.c.application_id == app_id))
+            r = await http.post(f"/v1/applications/{app_id}/submit", headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 202, r.text
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120
         while True:
@@ -136,8 +149,9 @@ async def finished(exporter: InMemorySpanExporter, ready: Any) -> list[ReadableS
 
 
 async def test_one_trace_from_api_through_workflow_and_activity_to_nlp(
-        traced_api_url: str, tokens: dict[str, str], spans: InMemorySpanExporter, log_stream: io.StringIO) -> None:
-    app_id, body = await submit_and_wait(traced_api_url, tokens["applicant"], "otel-1")
+        traced_api_url: str, tokens: dict[str, str], spans: InMemorySpanExporter, log_stream: io.StringIO,
+        db: Any) -> None:
+    app_id, body = await submit_and_wait(traced_api_url, tokens["applicant"], "otel-1", db=db)
     assert body["stage"] == "approved", body
 
     def nlp_from_activity(got: list[ReadableSpan]) -> bool:
@@ -168,14 +182,18 @@ async def test_one_trace_from_api_through_workflow_and_activity_to_nlp(
     assert {"RunActivity:decide_application", "RunActivity:record_step"} <= {s.name for s in in_trace}
 
     # the activity's HTTP call carried traceparent: the NLP service's span continues this trace
-    nlp = one([s for s in in_trace if s.name == "POST /v1/analyze" and service(s) == tracing.NLP_SERVICE],
-              "NLP span in the workflow's trace")
+    nlp = one([s for s in in_trace if s.name == "POST /v1/analyze" and service(s) == tracing.NLP_SERVICE
+               and activity in ancestors(s, by_id)], "NLP span under the activity")
     assert nlp.kind == SpanKind.SERVER and nlp.context.trace_id == trace_id
     chain = ancestors(nlp, by_id)
     client = chain[0]  # the httpx CLIENT span made inside the activity
     assert client.kind == SpanKind.CLIENT and client.parent is not None
     assert client.parent.span_id == activity.context.span_id
     assert start in chain and api in chain
+
+    # the notes' analysis at creation (API -> NLP directly) continues the creation request's trace
+    assert any(n.name == "POST /v1/analyze" and service(n) == tracing.NLP_SERVICE and api in ancestors(n, by_id)
+               for n in got)
 
     # each upload's best-effort classification (API -> NLP directly) continues the upload's trace
     uploads = [s for s in got if s.name == "POST /v1/applications/{application_id}/documents"]

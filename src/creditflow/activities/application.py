@@ -232,17 +232,21 @@ class ApplicationActivities:
             return notes.result
 
     async def _read_notes(self, application_id: str) -> "_AnalysedNotes":
+        """Each note's analysis: the one stored when the application was created (or by an earlier
+        attempt), else from the NLP service (`rows` holds only those, to be stored)."""
         with self.db.session() as s:
             row = repo.application_columns(s, application_id, "notes")
+            stored = repo.note_analysis_payloads(s, application_id) if row is not None and row.notes else {}
         if row is None:
             raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
         out = _AnalysedNotes()
         for i, note in enumerate(row.notes or []):
             activity.heartbeat(i)
-            analysis = await self._nlp(note, "note")
+            analysis = Analysis.model_validate(stored[i]) if i in stored else await self._nlp(note, "note")
             payload = analysis.model_dump(mode="json")
             digest = _sha256_json(payload)
-            out.rows.append((i, payload, digest))
+            if i not in stored:
+                out.rows.append((i, payload, digest))
             out.result.signals.extend(analysis.risk_signals)
             out.result.analysis_sha256s.append(digest)
             out.result.protected_mentions += len(analysis.protected_attributes)

@@ -183,6 +183,13 @@ def save_note_analysis(s: Session, application_id: str, index: int, analysis: di
                                                analysis_sha256=digest))
 
 
+def note_analysis_payloads(s: Session, application_id: str) -> dict[int, dict[str, Any]]:
+    """Stored note analyses by note index (columns only: read for every application the worker decides)."""
+    n = NOTE_ANALYSES.c
+    return {r.note_index: r.analysis for r in s.execute(select(n.note_index, n.analysis)
+                                                          .where(n.application_id == application_id))}
+
+
 def note_analyses_for(s: Session, application_id: str) -> list[NoteAnalysis]:
     return list(s.scalars(select(NoteAnalysis).where(NoteAnalysis.application_id == application_id)
                           .order_by(NoteAnalysis.note_index)))

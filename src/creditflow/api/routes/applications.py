@@ -139,6 +139,8 @@ async def create_application(
                            "use a new key for a new application.") from None
     except OperationalError:
         raise _db_error() from None
+    if _created and app.notes:
+        await _pre_analyze_notes(request, app.id, list(app.notes))
     await start_workflow(client, request, app)
     return {"id": app.id, "status": "awaiting_documents", "stage": "awaiting_documents",
             "product": app.product, "workflow_id": app.workflow_id,
@@ -181,6 +183,33 @@ async def _pre_analyze(request: Request, data: bytes, media_type: str) -> dict[s
         return resp.json() if resp.status_code == 200 else None
     except Exception:
         return None
+
+
+async def _pre_analyze_notes(request: Request, application_id: str, notes: list[str]) -> None:
+    """Best-effort analysis of the notes when they arrive, as documents are analysed at upload: their risk
+    signals exist before `submit`, and the decision after it makes no NLP call for them (the worker reuses
+    what is stored, and analyses whatever is missing). A note the service cannot analyse now is left to
+    the worker."""
+    settings = request.app.state.settings
+
+    async def one(text: str) -> dict[str, Any] | None:
+        try:
+            resp = await nlp_http(request.app).post(f"{settings.nlp_url}/v1/analyze", json={"text": text, "kind": "note"})
+            return resp.json() if resp.status_code == 200 else None
+        except Exception:
+            return None
+
+    analyses = await asyncio.gather(*(one(n) for n in notes))
+    rows = [(i, a) for i, a in enumerate(analyses) if a is not None]
+    if not rows:
+        return
+    try:
+        with request.app.state.db.session() as s:
+            for i, a in rows:
+                digest = hashlib.sha256(json.dumps(a, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+                repo.save_note_analysis(s, application_id, i, a, digest)
+    except OperationalError:
+        pass  # the application is stored; the worker analyses the notes instead
 
 
 def nlp_http(app: Any) -> httpx.AsyncClient:
