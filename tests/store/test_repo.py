@@ -55,6 +55,20 @@ def test_decisions_are_recorded_once_per_key(db) -> None:  # type: ignore[no-unt
         assert len(repo.decisions_for(s, app.id)) == 1
 
 
+def test_notices_and_note_analyses_are_stored_once_per_key(db) -> None:  # type: ignore[no-untyped-def]
+    """A retried step (a new transaction with the same key) adds nothing and raises nothing; the first
+    write wins."""
+    with db.session() as s:
+        app, _ = repo.create_application(s, "u1", BODY, None)
+    for attempt in range(2):
+        with db.session() as s:
+            repo.add_notice(s, "wf:final-1", app.id, "decision_approved", {"attempt": attempt})
+            repo.save_note_analysis(s, app.id, 0, {"attempt": attempt}, "0" * 64)
+    with db.session() as s:
+        assert [(n.kind, n.body) for n in repo.notices_for(s, app.id)] == [("decision_approved", {"attempt": 0})]
+        assert repo.note_analysis_payloads(s, app.id) == {0: {"attempt": 0}}
+
+
 def test_schema_validation_rejects_unknown_and_mismatched_fields() -> None:
     body = demo_cases()[0]["body"]
     bad = {**body, "applicant": {**body["applicant"], "religion": "x"}}

@@ -202,10 +202,12 @@ class ApplicationActivities:
         retryable (the NLP service down) fails the whole activity, nothing is written, and Temporal
         retries it with backoff."""
         async with heartbeating():
-            rows = self._document_rows(inp.documents)
+            with self.db.session() as s:  # one read of every row the step needs
+                rows = repo.documents_for_analysis(s, [d.document_id for d in inp.documents])
+                notes = self._notes_and_analyses(s, inp.application_id) if inp.notes else None
             jobs: list[Any] = [self._document_or_unreadable(d, rows.get(d.document_id)) for d in inp.documents]
-            if inp.notes:
-                jobs.append(self._read_notes(inp.application_id))
+            if notes is not None:
+                jobs.append(self._read_notes(inp.application_id, notes))
             results = await asyncio.gather(*jobs, return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException):
@@ -231,16 +233,24 @@ class ApplicationActivities:
             self._save_analyses(application_id, [], notes.rows)
             return notes.result
 
-    async def _read_notes(self, application_id: str) -> "_AnalysedNotes":
-        """Each note's analysis: the one stored when the application was created (or by an earlier
-        attempt), else from the NLP service (`rows` holds only those, to be stored)."""
-        with self.db.session() as s:
-            row = repo.application_columns(s, application_id, "notes")
-            stored = repo.note_analysis_payloads(s, application_id) if row is not None and row.notes else {}
+    @staticmethod
+    def _notes_and_analyses(s: Any, application_id: str) -> tuple[list[str], dict[int, dict[str, Any]]]:
+        """The notes and their stored analyses by index."""
+        row = repo.application_columns(s, application_id, "notes")
         if row is None:
             raise ApplicationError("unknown application", type="NotFound", non_retryable=True)
+        return list(row.notes or []), repo.note_analysis_payloads(s, application_id) if row.notes else {}
+
+    async def _read_notes(self, application_id: str,
+                          notes: tuple[list[str], dict[int, dict[str, Any]]] | None = None) -> "_AnalysedNotes":
+        """Each note's analysis: the one stored when the application was created (or by an earlier
+        attempt), else from the NLP service (`rows` holds only those, to be stored)."""
+        if notes is None:
+            with self.db.session() as s:
+                notes = self._notes_and_analyses(s, application_id)
+        texts, stored = notes
         out = _AnalysedNotes()
-        for i, note in enumerate(row.notes or []):
+        for i, note in enumerate(texts):
             activity.heartbeat(i)
             analysis = Analysis.model_validate(stored[i]) if i in stored else await self._nlp(note, "note")
             payload = analysis.model_dump(mode="json")

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import insert, select, text
+from sqlalchemy import bindparam, insert, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,14 @@ _MAX_ATTEMPTS = 50
 # Core tables for the append path (statements on the table skip the ORM's per-statement processing)
 _RECORDS = EvidenceRecord.__table__
 _HEADS = TreeHead.__table__
+# ... and built once, with bound parameters: every decision step of every application runs them
+_BY_KEY = select(_RECORDS).where(_RECORDS.c.idempotency_key == bindparam("key"))
+_LAST = select(_RECORDS.c.seq, _RECORDS.c.chain_hash).order_by(_RECORDS.c.seq.desc()).limit(1)
+_LATEST_HEAD = (select(_HEADS.c.tree_size, _HEADS.c.root_hash, _HEADS.c.timestamp, _HEADS.c.compact_range)
+                .order_by(_HEADS.c.tree_size.desc()).limit(1))
+_INSERT_RECORD = insert(_RECORDS)
+_INSERT_HEAD = insert(_HEADS)
+_PG_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _process_locks: dict[str, threading.Lock] = {}
 _process_locks_guard = threading.Lock()
 
@@ -144,17 +152,15 @@ class EvidenceLog:
     def _append_in(self, s: Session, entry: EvidenceEntry,
                    with_record: Callable[[Session], None] | None = None) -> StoredRecord:
         if s.get_bind().dialect.name == "postgresql":
-            s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            s.execute(_PG_LOCK, {"k": _PG_LOCK_KEY})
         # the same key again (an activity retry, or the loser of a race retrying): the first record
-        row = s.execute(select(_RECORDS).where(_RECORDS.c.idempotency_key == entry.idempotency_key)).first()
+        row = s.execute(_BY_KEY, {"key": entry.idempotency_key}).first()
         if row is not None:
             return _to_stored(row)
         # only what chaining needs, not the last record's payload; statements, not ORM objects, since
         # this runs for every decision step of every application
-        r, h = _RECORDS.c, _HEADS.c
-        last = s.execute(select(r.seq, r.chain_hash).order_by(r.seq.desc()).limit(1)).first()
-        head = s.execute(select(h.tree_size, h.root_hash, h.timestamp, h.compact_range)
-                         .order_by(h.tree_size.desc()).limit(1)).first()
+        last = s.execute(_LAST).first()
+        head = s.execute(_LATEST_HEAD).first()
         seq = 0 if last is None else last.seq + 1
         if (head.tree_size if head else 0) != seq:
             raise LedgerCorruptError(f"latest signed head covers {head.tree_size if head else 0} records, log has {seq}")
@@ -182,11 +188,11 @@ class EvidenceLog:
             chain_hash=chain.hex(),
         )
         # the record first: a lost race fails here, before the head
-        s.execute(insert(_RECORDS).values(
+        s.execute(_INSERT_RECORD, dict(
             seq=seq, idempotency_key=record.idempotency_key, application_id=record.application_id,
             stage=record.stage, actor=record.actor, recorded_at=entry.recorded_at, payload=record.payload,
             leaf_hash=record.leaf_hash, chain_hash=record.chain_hash))
-        s.execute(insert(_HEADS).values(
+        s.execute(_INSERT_HEAD, dict(
             tree_size=signed.tree_size, root_hash=signed.root_hash, timestamp=signed.timestamp,
             key_id=signed.key_id, signature=signed.signature,
             compact_range=json.dumps([h.hex() for h in compact.hashes])))
