@@ -42,6 +42,10 @@ _SAVE_ANALYSIS = update(DOCUMENTS).where(_D.id == bindparam("doc_id")).values(
     text_sha256=bindparam("new_text_sha256"), doc_type=bindparam("new_doc_type"), status="analyzed")
 _SAVE_ANALYSIS_WITH_PAYLOAD = _SAVE_ANALYSIS.values(analysis=bindparam("new_analysis"),
                                                     analysis_sha256=bindparam("new_analysis_sha256"))
+_MARK_SUBMITTED = (update(APPLICATIONS).where(_A.id == bindparam("app_id"), _A.submitted_at.is_(None))
+                   .values(submitted_at=bindparam("at")))
+_DOCUMENT_CLAIMS = (select(_D.id, _D.sha256).where(_D.application_id == bindparam("app_id"))
+                    .order_by(_D.created_at, _D.id))
 _NOTE_PAYLOADS = select(_N.note_index, _N.analysis).where(_N.application_id == bindparam("app_id"))
 
 
@@ -161,15 +165,12 @@ def application_columns(s: Session, application_id: str, *columns: str) -> Any |
 
 def mark_submitted(s: Session, application_id: str, at: datetime) -> None:
     """Record the first submit; a repeated submit keeps the first time."""
-    a = APPLICATIONS.c
-    s.execute(update(APPLICATIONS).where(a.id == application_id, a.submitted_at.is_(None)).values(submitted_at=at))
+    s.execute(_MARK_SUBMITTED, {"app_id": application_id, "at": at})
 
 
 def document_claims(s: Session, application_id: str) -> list[Any]:
     """(id, sha256) of an application's documents in upload order: the claim checks a workflow gets."""
-    d = DOCUMENTS.c
-    return list(s.execute(select(d.id, d.sha256).where(d.application_id == application_id)
-                          .order_by(d.created_at, d.id)))
+    return list(s.execute(_DOCUMENT_CLAIMS, {"app_id": application_id}))
 
 
 def add_document(
