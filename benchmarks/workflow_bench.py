@@ -121,6 +121,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def history_size(history: Any) -> dict[str, int]:
+    """Events and serialized bytes of one history: the server writes (and the worker replays) all of it,
+    so a side whose payloads are larger costs the server more per workflow than its activity count says."""
+    return {"events": len(history.events), "bytes": sum(e.ByteSize() for e in history.events)}
+
+
 def shape_from_history(history: Any, until_timer: bool = False) -> list[list[int]]:
     """`[local, remote]` per workflow task that ran activities: local-activity markers and regular
     activities scheduled by the commands of one workflow task form a stage. `until_timer`: stop at
@@ -246,8 +252,10 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
 
                 warm = await prepare(-1)
                 assert await decide(warm) == "approved"
-                shape = shape_from_history(await client.get_workflow_handle(f"application-{warm}").fetch_history())
+                warm_history = await client.get_workflow_handle(f"application-{warm}").fetch_history()
+                shape = shape_from_history(warm_history)
                 child = await line_opening_shape(client, f"credit-line-{warm}")
+                sizes = {"application": history_size(warm_history)}
                 _progress(f"creating {n} applications with their documents (not timed)")
                 ids = [await prepare(i) for i in range(n)]
                 _progress(f"timing the application phase: {n} submits, {concurrency} in flight")
@@ -263,7 +271,10 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                                                          id=f"bare-{uuid.uuid4().hex}",
                                                          task_queue=settings.task_queue + "-bare")
 
-            await bare(-1)
+            bare_id = f"bare-{uuid.uuid4().hex}"
+            await client.execute_workflow(BareShapeWorkflow.run, {"shape": shape, "child": child}, id=bare_id,
+                                          task_queue=settings.task_queue + "-bare")
+            sizes["bare"] = history_size(await client.get_workflow_handle(bare_id).fetch_history())
             _progress(f"timing the bare phase: {n} workflows, {concurrency} in flight")
             meters = _cpu_meters(pids)
             t0 = time.perf_counter()
@@ -284,7 +295,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
     return {"n": n, "concurrency": concurrency, "activity_shape": shape, "activities": sum(a + b for a, b in shape), "credit_line_shape": child,
             "approved": stages.count("approved"), "application_per_s": round(app_rate, 2),
             "bare_per_s": round(bare_rate, 2), "ratio": round(app_rate / bare_rate, 3),
-            "cpu_ms_per_workflow": {"application": app_cpu, "bare": bare_cpu},
+            "cpu_ms_per_workflow": {"application": app_cpu, "bare": bare_cpu}, "history": sizes,
             "temporal_sqlite_pragma": pragmas, "workflow_sandbox": sandbox, "api_process": api_process,
             "command": " ".join(["benchmarks/workflow_bench.py", *sys.argv[1:]])}
 
