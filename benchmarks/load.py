@@ -451,6 +451,10 @@ def machine_info() -> dict[str, Any]:
     return info
 
 
+def _or_too_short(sustained: float | None) -> str:
+    return "run too short" if sustained is None else str(sustained)
+
+
 def markdown(results: dict[str, Any]) -> str:
     lines = [f"Command: `.venv/bin/python {results['command']}` on {results['machine']['cpus']} cores, "
              f"Python {results['machine']['python']}, temporalio {results['machine'].get('temporalio')}. "
@@ -463,13 +467,19 @@ def markdown(results: dict[str, Any]) -> str:
     for name, r in results["configs"].items():
         p = r["processes"]
         lines.append(f"| {name} | {r['n']} | {r['concurrency']} | {r['decisions_per_s']} | "
-                     f"{r['decisions_per_s_submit_window']} | {r.get('sustained_decisions_per_s')} | "
+                     f"{r['decisions_per_s_submit_window']} | "
+                     f"{_or_too_short(r.get('sustained_decisions_per_s'))} | "
                      f"{r['latency_s']['p50']} | {r['latency_s']['p95']} | "
                      f"{r['latency_s']['p99']} | {p['worker']['cpu_s']} | {p['worker']['peak_rss_mb']} | "
                      f"{p['nlp']['cpu_s']} | {p['api']['cpu_s']} | {p['temporal']['cpu_s']} | "
                      f"{round(1000 * sum(v['cpu_s'] for v in p.values()) / r['n'])} |")
     for name, r in results["configs"].items():
         w = r.get("windows") or {}
+        if not w.get("rates"):
+            lines += ["", f"{name}: the run was shorter than one full {w.get('width_s', 10):g}-s window of steady "
+                      "state after the ramp, so it has no per-window rates or sustained figure (run "
+                      "`--n 300` or more for those)."]
+            continue
         lines += ["", f"{name}: each full {w.get('width_s', 10):g}-s window of the steady state (load generator "
                   f"CPU in all: {r.get('load_generator_cpu_s')} s, history fetches after the run included). The "
                   "NLP service does the same work for every application, so its row is a control: when it "

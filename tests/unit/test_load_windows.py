@@ -35,3 +35,17 @@ def test_a_stall_in_the_middle_pulls_the_sustained_rate_down_though_the_average_
 def test_too_short_a_run_has_no_sustained_figure() -> None:
     assert load.windowed_rates([1.0, 2.0, 15.0], start=0.0)["min"] is None
     assert load.windowed_rates([], start=0.0)["min"] is None
+
+
+def test_the_report_says_a_short_run_has_no_windows_instead_of_printing_empty_tables() -> None:
+    windows = load.windowed_rates([1.0, 2.0, 15.0], start=0.0)
+    procs = {p: {"cpu_s": 1.0, "peak_rss_mb": 100.0} for p in ("worker", "nlp", "api", "temporal")}
+    run = {"n": 3, "concurrency": 1, "decisions_per_s": 0.2, "decisions_per_s_submit_window": 0.2,
+           "sustained_decisions_per_s": windows["min"], "windows": windows, "processes": procs,
+           "latency_s": {"p50": 0.5, "p95": 0.6, "p99": 0.7}, "load_generator_cpu_s": 0.1,
+           "history_breakdown_mean_s": {"total": 0.5}}
+    text = load.markdown({"command": "benchmarks/load.py --n 3", "configs": {"default": run},
+                          "machine": {"cpus": 2, "python": "3.11", "temporalio": "1.35.0", "python_loop_s": 0.19,
+                                      "python_loop_s_after": 0.2}})
+    assert "shorter than one full 10-s window" in text and "| run too short |" in text
+    assert "| window starts at s |" not in text and "None" not in text
