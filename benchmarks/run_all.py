@@ -4,9 +4,10 @@
 
 Runs, each as its own process (so one crashing does not lose the others):
   decision_bench.py 3000                      decisions/s of the decision module
+  activity_bench.py 200                       CPU ms of each activity of one clear approval (no server)
   nlp_bench.py                                creditflow NLP vs Presidio (builds a Presidio venv once:
                                               minutes; skipped with --skip-nlp or when it fails)
-  workflow_bench.py --n 40 --concurrency 8    application vs bare Temporal workflow (ratio): dev server
+  workflow_bench.py --n 100 --concurrency 8   application vs bare Temporal workflow (ratio): dev server
                                               defaults; WAL pragmas; WAL + no sandbox (production
                                               workers); the same with the API in its own process
   load.py --n 40 --concurrency 8 --configs default,no-sandbox,no-sticky,polls-10   (and default,polls-10 with WAL)
@@ -90,9 +91,11 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp())
     load_md = tmp / "load.md"  # load.py runs the stack as `creditflow up` does (WAL pragmas included)
     wal = ["--temporal-sqlite-pragma", "journal_mode=wal", "--temporal-sqlite-pragma", "synchronous=normal"]
-    n_wf, n_load = ("10", "12") if q else ("40", "40")
+    # 100 workflows per side: at 40 a timed phase lasted ~3 s and one slow second moved the ratio by 0.1
+    n_wf, n_load = ("10", "12") if q else ("100", "40")
     plan = [
         ("decision", ["benchmarks/decision_bench.py", "500" if q else "3000"], 600),
+        ("activity", ["benchmarks/activity_bench.py", "50" if q else "200"], 600),
         ("workflow", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8"], 900),
         ("workflow_wal", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal], 900),
         ("workflow_prod", ["benchmarks/workflow_bench.py", "--n", n_wf, "--concurrency", "8", *wal, "--no-sandbox"],
@@ -173,6 +176,9 @@ def headline(name: str, d: dict | None) -> str:
                     f"p95 {c['latency_s']['p95']} s")
         if name == "nlp":
             return "see the NLP section"
+        if name == "activity":
+            return (f"{d['cpu_ms_total']} ms CPU per clear approval: "
+                    + ", ".join(f"{k} {v}" for k, v in d["cpu_ms_per_application"].items()))
         if name == "sandbox":
             r = d["rounds"][0]
             return (f"workflow CPU without / with the sandbox: {d['median_ratio_unsandboxed_to_sandboxed']}x "
