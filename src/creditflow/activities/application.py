@@ -342,5 +342,6 @@ def _write_outcome(s: Any, o: OutcomeInput, key: str) -> datetime:
                              od.model_dump(mode="json"), comment=od.comment)
     if o.notice_kind:
         # a notice that is the decision itself (final steps) travels once, as `decision`
-        repo.add_notice(s, key, o.application_id, o.notice_kind, o.notice if o.notice is not None else (o.decision or {}))
+        notice = o.notice if o.notice is not None else (o.decision or {})
+        repo.add_notice(s, key, o.application_id, o.notice_kind, notice)
     return created_at

@@ -10,9 +10,8 @@ import hashlib
 import json
 import uuid
 from datetime import datetime
-from typing import Any
-
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Insert, Select, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -72,7 +71,7 @@ def _insert_once(dialect: str, table_name: str) -> Insert:
 
 def _insert_row_once(s: Session, table_name: str, values: dict[str, Any]) -> bool:
     """Insert unless the row's unique key is taken; True when this call inserted it."""
-    return s.execute(_insert_once(s.get_bind().dialect.name, table_name).values(**values)).first() is not None
+    return s.execute(_insert_once(s.get_bind().dialect.name, table_name), values).first() is not None
 
 
 class IdempotencyConflict(Exception):

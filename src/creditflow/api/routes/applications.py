@@ -194,7 +194,8 @@ async def _pre_analyze_notes(request: Request, application_id: str, notes: list[
 
     async def one(text: str) -> dict[str, Any] | None:
         try:
-            resp = await nlp_http(request.app).post(f"{settings.nlp_url}/v1/analyze", json={"text": text, "kind": "note"})
+            resp = await nlp_http(request.app).post(f"{settings.nlp_url}/v1/analyze",
+                                                    json={"text": text, "kind": "note"})
             return resp.json() if resp.status_code == 200 else None
         except Exception:
             return None
