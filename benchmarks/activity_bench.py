@@ -65,10 +65,9 @@ def _prepare(n: int, var: Path) -> tuple[Any, Any, list[tuple[str, list[Any]]]]:
             app, _ = repo.create_application(s, "bench-applicant", body, f"activity-bench-{i}")
             inputs = []
             for data, analysis in docs:
-                row = repo.add_document(s, app.id, blobs.put(data), "text/plain", len(data), None)
-                row.analysis, row.analysis_sha256 = analysis, _digest(analysis)
-                row.doc_type, row.status = analysis["doc_type"], "classified"
-                inputs.append(AnalyzeDocumentInput(application_id=app.id, document_id=row.id, sha256=row.sha256))
+                sha = blobs.put(data)
+                doc_id = repo.add_document(s, app.id, sha, "text/plain", len(data), None, analysis, _digest(analysis))
+                inputs.append(AnalyzeDocumentInput(application_id=app.id, document_id=doc_id, sha256=sha))
             for index, analysis in enumerate(notes):
                 repo.save_note_analysis(s, app.id, index, analysis, _digest(analysis))
             apps.append((app.id, inputs))

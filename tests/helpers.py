@@ -33,8 +33,8 @@ def store_application(settings: Settings, db: Database, body: dict[str, Any], do
         for i, text in enumerate(documents):
             data = text.encode()
             sha = blobs.put(data)
-            d = repo.add_document(s, app_id, sha, "text/plain", len(data), f"doc{i}.txt")
-            docs.append(DocumentAdded(document_id=d.id, sha256=sha))
+            doc_id = repo.add_document(s, app_id, sha, "text/plain", len(data), f"doc{i}.txt")
+            docs.append(DocumentAdded(document_id=doc_id, sha256=sha))
     return app_id, docs
 
 

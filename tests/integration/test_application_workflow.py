@@ -128,8 +128,7 @@ async def test_officer_request_info_loop_returns_to_review(temporal_env, worker,
     data = bank_statement("Carol Diaz", 4100, 9000, 7900).encode()
     sha = BlobStore(settings.blob_dir).put(data)
     with db.session() as s:
-        doc = repo.add_document(s, app_id, sha, "text/plain", len(data), "older.txt")
-        doc_id = doc.id
+        doc_id = repo.add_document(s, app_id, sha, "text/plain", len(data), "older.txt")
     await handle.signal(CreditApplicationWorkflow.document_added, DocumentAdded(document_id=doc_id, sha256=sha))
     st = await wait_stage(handle, {"in_review"})
     assert st.info_requested == [] and st.review is not None and st.review.assignee is None

@@ -45,6 +45,7 @@ _MARK_SUBMITTED = (update(APPLICATIONS).where(_A.id == bindparam("app_id"), _A.s
                    .values(submitted_at=bindparam("at")))
 _DOCUMENT_CLAIMS = (select(_D.id, _D.sha256).where(_D.application_id == bindparam("app_id"))
                     .order_by(_D.created_at, _D.id))
+_INSERT_DOCUMENT = insert(DOCUMENTS)
 _NOTE_PAYLOADS = select(_N.note_index, _N.analysis).where(_N.application_id == bindparam("app_id"))
 
 
@@ -172,20 +173,18 @@ def document_claims(s: Session, application_id: str) -> list[Any]:
     return list(s.execute(_DOCUMENT_CLAIMS, {"app_id": application_id}))
 
 
-def add_document(
-    s: Session, application_id: str, sha256: str, media_type: str, size: int, filename: str | None
-) -> Document:
-    doc = Document(
-        id=uuid.uuid4().hex[:20],
-        application_id=application_id,
-        sha256=sha256,
-        media_type=media_type,
-        size=size,
-        filename=(filename or "")[:255] or None,
-    )
-    s.add(doc)
-    s.flush()
-    return doc
+def add_document(s: Session, application_id: str, sha256: str, media_type: str, size: int, filename: str | None,
+                 analysis: dict[str, Any] | None = None, analysis_sha256: str | None = None) -> str:
+    """Insert a document (with the analysis made at upload, if any: then it is `classified`) in one
+    statement; returns its id."""
+    doc_id = uuid.uuid4().hex[:20]
+    row: dict[str, Any] = {"id": doc_id, "application_id": application_id, "sha256": sha256,
+                           "media_type": media_type, "size": size, "filename": (filename or "")[:255] or None}
+    if analysis is not None:
+        row.update(analysis=analysis, analysis_sha256=analysis_sha256, doc_type=analysis.get("doc_type"),
+                   status="classified")
+    s.execute(_INSERT_DOCUMENT, row)
+    return doc_id
 
 
 def documents_for_analysis(s: Session, document_ids: list[str]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 
 import httpx
 from fastapi import APIRouter, Depends, Header, Request, UploadFile, status
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
@@ -48,6 +47,20 @@ def load_visible(request: Request, principal: Principal, application_id: str) ->
             app = repo.get_application(s, application_id)
     except OperationalError:
         raise _db_error() from None
+    return _visible(app, principal, application_id)
+
+
+def visible_columns(request: Request, principal: Principal, application_id: str, *columns: str) -> Any:
+    """`load_visible` for a route that needs a few columns, not the whole row (applicant, notes)."""
+    try:
+        with request.app.state.db.session() as s:
+            row = repo.application_columns(s, application_id, "owner_sub", *columns)
+    except OperationalError:
+        raise _db_error() from None
+    return _visible(row, principal, application_id)
+
+
+def _visible(app: Any, principal: Principal, application_id: str) -> Any:
     if app is None or (principal.role == "applicant" and app.owner_sub != principal.sub):
         raise ProblemError(404, "Application not found", f"No application {application_id!r} for you.")
     return app
@@ -235,7 +248,7 @@ async def upload_document(application_id: str, file: UploadFile, request: Reques
                           client: TemporalDep) -> dict[str, Any]:
     from creditflow.nlp.extract import sniff_media_type
 
-    app = load_visible(request, principal, application_id)
+    app = visible_columns(request, principal, application_id, "id", "stage", "workflow_id")
     if app.stage in FINAL:
         raise ProblemError(409, "Application closed", f"The application is {app.stage}; start a new one.")
     declared = (file.content_type or "").split(";")[0].strip().lower()
@@ -251,21 +264,17 @@ async def upload_document(application_id: str, file: UploadFile, request: Reques
                            f"The file was declared {declared} but its content looks like {sniffed or 'unknown'}.")
     sha = await asyncio.to_thread(request.app.state.blobs.put, data)
     analysis = await _pre_analyze(request, data, declared)
+    digest = None if analysis is None else hashlib.sha256(
+        json.dumps(analysis, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     with request.app.state.db.session() as s:
-        doc = repo.add_document(s, app.id, sha, declared, len(data), file.filename)
-        if analysis is not None:
-            doc.doc_type = analysis.get("doc_type")
-            doc.analysis = analysis
-            doc.analysis_sha256 = hashlib.sha256(
-                json.dumps(analysis, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-            doc.status = "classified"
-        doc_id, doc_type = doc.id, doc.doc_type
+        doc_id = repo.add_document(s, app.id, sha, declared, len(data), file.filename, analysis, digest)
+    doc_type = analysis.get("doc_type") if analysis is not None else None
     # Before `submit` the document travels with the submit signal (one workflow task instead of one per
     # upload). The document row is committed above, before we look at submitted_at; submit sets
     # submitted_at before it reads the documents. So an upload that sees it unset is read by the
     # submit, and one that sees it set signals itself: never lost (at worst told twice, added once).
     with request.app.state.db.session() as s:
-        submitted = s.scalar(select(Application.submitted_at).where(Application.id == app.id)) is not None
+        submitted = repo.application_columns(s, app.id, "submitted_at").submitted_at is not None
     if submitted:
         from workflows.credit_application import CreditApplicationWorkflow
 
