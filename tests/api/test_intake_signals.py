@@ -28,17 +28,26 @@ async def _stage(http: httpx.AsyncClient, token: str, app_id: str, want: set[str
         await asyncio.sleep(0.3)
 
 
-async def test_documents_travel_with_submit_and_later_uploads_are_signalled(api_url, tokens, temporal_env) -> None:  # type: ignore[no-untyped-def]
+async def test_documents_travel_with_submit_and_later_uploads_are_signalled(api_url, tokens, temporal_env, db) -> None:  # type: ignore[no-untyped-def]
     token = tokens["applicant"]
     async with httpx.AsyncClient(base_url=api_url, timeout=60) as http:
         # a complete application: three uploads, one submit; no per-upload signal
-        app_id = await submit_case(http, token, CASES["clear approval"])
+        from creditflow.demo import create_case
+        from creditflow.store import repo
+
+        app_id = await create_case(http, token, CASES["clear approval"])
+        with db.session() as s:  # the analyses the API stored at upload, before the worker sees them
+            at_upload = {d.id: d.analysis_sha256 for d in repo.documents_for(s, app_id)}
+        r = await http.post(f"/v1/applications/{app_id}/submit", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 202, r.text
         body = await _stage(http, token, app_id, {"approved"})
         assert body["stage"] == "approved", body
         handle = temporal_env.client.get_workflow_handle(body["workflow_id"])
         assert _signals(await handle.fetch_history()) == ["submit"]
         status = await handle.query("status", result_type=ApplicationStatus)
         assert [d.status for d in status.analyzed_documents] == ["analyzed"] * 3
+        # the analysis stored at upload is the one the decision used: the worker's hash of it is the API's
+        assert {d.facts.document_id: d.facts.analysis_sha256 for d in status.analyzed_documents} == at_upload
 
         # missing bank statement: the information request is answered by an upload after submit
         case = CASES["incomplete (bank statement missing)"]

@@ -198,6 +198,12 @@ async def _pre_analyze(request: Request, data: bytes, media_type: str) -> dict[s
         return None
 
 
+def _analysis_digest(analysis: dict[str, Any]) -> str:
+    """SHA-256 of an analysis as stored: the worker's hash of the same analysis (canonical JSON) matches,
+    so it knows the stored analysis is the one it would use and does not rewrite it."""
+    return hashlib.sha256(json.dumps(analysis, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 async def _pre_analyze_notes(request: Request, application_id: str, notes: list[str]) -> None:
     """Best-effort analysis of the notes when they arrive, as documents are analysed at upload: their risk
     signals exist before `submit`, and the decision after it makes no NLP call for them (the worker reuses
@@ -220,8 +226,7 @@ async def _pre_analyze_notes(request: Request, application_id: str, notes: list[
     try:
         with request.app.state.db.session() as s:
             for i, a in rows:
-                digest = hashlib.sha256(json.dumps(a, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-                repo.save_note_analysis(s, application_id, i, a, digest)
+                repo.save_note_analysis(s, application_id, i, a, _analysis_digest(a))
     except OperationalError:
         pass  # the application is stored; the worker analyses the notes instead
 
@@ -264,8 +269,7 @@ async def upload_document(application_id: str, file: UploadFile, request: Reques
                            f"The file was declared {declared} but its content looks like {sniffed or 'unknown'}.")
     sha = await asyncio.to_thread(request.app.state.blobs.put, data)
     analysis = await _pre_analyze(request, data, declared)
-    digest = None if analysis is None else hashlib.sha256(
-        json.dumps(analysis, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    digest = None if analysis is None else _analysis_digest(analysis)
     with request.app.state.db.session() as s:
         doc_id = repo.add_document(s, app.id, sha, declared, len(data), file.filename, analysis, digest)
     doc_type = analysis.get("doc_type") if analysis is not None else None
