@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -404,14 +405,10 @@ class CreditApplicationWorkflow:
                      "missing": d.missing, "rules_fired": [h.rule_id for h in d.rules_fired],
                      "refer_queue": d.refer_queue},
         )
-        outcome = OutcomeInput(application_id=self._inp.application_id, step=f"auto-decision-{round_no}",
-                               stage=self._state.stage, status="decided_automatically")
-        if self._one_step:  # the row only changes stage and status here: the decision is in the evidence
-            await self._record_step(evidence, outcome)
-            return
-        await self._evidence(evidence)
-        outcome.decision = d.model_dump(mode="json")  # sent (and ignored by the activity) before the patch
-        await self._persist(outcome)
+        # the row only changes stage and status here: the decision is in the evidence
+        await self._record(evidence, OutcomeInput(application_id=self._inp.application_id,
+                                                  step=f"auto-decision-{round_no}", stage=self._state.stage,
+                                                  status="decided_automatically"))
 
     async def _request_info(self, needs: list[str], round_no: int) -> bool:
         """Tell the applicant exactly what is missing; True when something new arrived in time."""
@@ -485,13 +482,8 @@ class CreditApplicationWorkflow:
                      "amount": e.amount,
                      "saw_score": e.saw_score, "saw_grade": e.saw_grade, "recommended": rec.outcome if rec else None},
         )
-        outcome = OutcomeInput(application_id=self._inp.application_id, step=step, stage="in_review",
-                               status="in_review", officer_decision=e)
-        if self._one_step:
-            await self._record_step(evidence, outcome)
-            return
-        await self._evidence(evidence)
-        await self._persist(outcome)
+        await self._record(evidence, OutcomeInput(application_id=self._inp.application_id, step=step,
+                                                  stage="in_review", status="in_review", officer_decision=e))
 
     async def _offer(self, d: Decision, round_no: int, decided_by: list[str]) -> ApplicationStatus:
         view = self._view(d, "counteroffer", decided_by)
@@ -566,13 +558,7 @@ class CreditApplicationWorkflow:
         outcome = OutcomeInput(application_id=self._inp.application_id, step=f"final-{round_no}",
                                stage="withdrawn_incomplete", status="withdrawn_incomplete",
                                notice_kind="incomplete_application", notice=notice)
-        if self._one_step:
-            await self._record_step(evidence, outcome)
-            self._set_stage("withdrawn_incomplete")
-            return self._state
-        await self._evidence(evidence)
-        self._set_stage("withdrawn_incomplete")
-        await self._persist(outcome)
+        await self._record(evidence, outcome, then=lambda: self._set_stage("withdrawn_incomplete"))
         return self._state
 
     async def _finish(self, stage: str, status: str, round_no: int, view: FinalDecisionView) -> ApplicationStatus:
@@ -584,18 +570,12 @@ class CreditApplicationWorkflow:
             reasons=view.reasons,
             inputs={"decision_input": self._state.recommendation.inputs_sha256 if self._state.recommendation else ""},
             details={"grade": view.grade, "credit_limit": view.credit_limit})
-        shown = view.model_dump(mode="json")
+        # the notice is the decision: sent once (OutcomeInput.notice None)
         outcome = OutcomeInput(application_id=self._inp.application_id, step=f"final-{round_no}", stage=stage,
-                               status=status, decision=shown, notice_kind=f"decision_{status}")
+                               status=status, decision=view.model_dump(mode="json"),
+                               notice_kind=f"decision_{status}")
         self._state.status = status
-        if self._one_step:  # the notice is the decision: sent once (OutcomeInput.notice None)
-            await self._record_step(evidence, outcome)
-            self._set_stage(stage)
-        else:
-            await self._evidence(evidence)
-            self._set_stage(stage)
-            outcome.notice = shown
-            await self._persist(outcome)
+        await self._record(evidence, outcome, then=lambda: self._set_stage(stage))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
@@ -613,9 +593,20 @@ class CreditApplicationWorkflow:
     async def _evidence(self, e: EvidenceInput) -> None:
         await self._store_step("record_evidence", e, result_type=int, timeout=timedelta(seconds=30))
 
-    async def _record_step(self, evidence: EvidenceInput, outcome: OutcomeInput) -> None:
-        await self._store_step("record_step", StepInput(evidence=evidence, outcome=outcome), result_type=int,
-                               timeout=timedelta(seconds=30))
+    async def _record(self, evidence: EvidenceInput, outcome: OutcomeInput,
+                      then: Callable[[], None] | None = None) -> None:
+        """A decision step's evidence and the row it changes: one `record_step` since `record-step`, then
+        `then` (a stage change); before it, evidence, `then`, outcome, the order older histories hold."""
+        if self._one_step:
+            await self._store_step("record_step", StepInput(evidence=evidence, outcome=outcome), result_type=int,
+                                   timeout=timedelta(seconds=30))
+            if then is not None:
+                then()
+            return
+        await self._evidence(evidence)
+        if then is not None:
+            then()
+        await self._persist(outcome)
 
     async def _persist(self, o: OutcomeInput) -> None:
         await self._store_step("record_outcome", o, result_type=None, timeout=timedelta(seconds=30))
