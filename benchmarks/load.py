@@ -17,6 +17,10 @@ one note; plain-text uploads, so the API pre-classifies them) through the HTTP A
   `submit` signal and completion split into activity execution by type, activity queue wait
   (scheduled -> started), workflow-task time (scheduled -> completed) and the rest.
 
+The load generator shares the two cores with the stack, so it is kept cheap: its HTTP client is aiohttp
+(about half the CPU per application of httpx, which it used before 2026-12-06: benchmarks/RESULTS.md
+item 25); its own CPU is reported separately ("load_generator") and is not the stack's.
+
 Each --configs entry restarts only the worker with other CREDITFLOW_WORKER_* settings (see
 src/creditflow/config.py), so configurations are compared on the same server, NLP and API.
 Prints one JSON document; `--markdown FILE` also writes the RESULTS.md section to FILE. Never part of the tests.
@@ -223,12 +227,27 @@ def breakdown(history: Any) -> dict[str, float]:
     return dict(out)
 
 
+async def create_case(http: Any, headers: dict[str, str], case: dict[str, Any], key: str) -> str:
+    """`creditflow.demo.create_case` over aiohttp (see the module docstring): create the application and
+    upload its documents; `http` raises on any 4xx/5xx."""
+    import aiohttp
+
+    async with http.post("/v1/applications", json=case["body"], headers={**headers, "Idempotency-Key": key}) as r:
+        app_id = (await r.json())["id"]
+    for i, text in enumerate(case["documents"]):
+        form = aiohttp.FormData()
+        form.add_field("file", text.encode(), filename=f"doc{i}.txt", content_type="text/plain")
+        async with http.post(f"/v1/applications/{app_id}/documents", data=form, headers=headers) as r:
+            await r.read()
+    return app_id
+
+
 async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
                    watch: dict[str, ProcStats]) -> dict[str, Any]:
-    import httpx
+    import aiohttp
     from temporalio.client import Client
 
-    from creditflow.demo import create_case, demo_cases, demo_tokens
+    from creditflow.demo import demo_cases, demo_tokens
     from creditflow.temporal_client import data_converter
 
     case = next(c for c in demo_cases() if c["label"] == "clear approval")
@@ -242,15 +261,15 @@ async def run_load(api: str, settings: Any, n: int, concurrency: int, tag: str,
     first_submit: list[float] = []
     last_done: list[float] = []
 
-    async with httpx.AsyncClient(base_url=api, timeout=120,
-                                 limits=httpx.Limits(max_connections=concurrency * 2)) as http:
+    async with aiohttp.ClientSession(api, timeout=aiohttp.ClientTimeout(total=120), raise_for_status=True,
+                                     connector=aiohttp.TCPConnector(limit=concurrency * 2)) as http:
         async def one(i: int) -> None:
             async with sem:
-                app_id = await create_case(http, token, case, key=f"{tag}-{i}")
+                app_id = await create_case(http, h, case, key=f"{tag}-{i}")
                 t0 = time.perf_counter()
                 first_submit.append(t0)
-                r = await http.post(f"/v1/applications/{app_id}/submit", headers=h)
-                r.raise_for_status()
+                async with http.post(f"/v1/applications/{app_id}/submit", headers=h) as r:
+                    await r.read()
                 result = await client.get_workflow_handle(f"application-{app_id}").result()
                 t1 = time.perf_counter()
                 last_done.append(t1)

@@ -14,8 +14,10 @@ the SDK, patches httpx or wraps an app, so tests and `make run` pay nothing. Whe
 - Temporal: temporalio's `TracingInterceptor` on the API's client (StartWorkflow, SignalWorkflow,
   StartWorkflowUpdate, QueryWorkflow spans) and on the worker (RunWorkflow, StartActivity,
   RunActivity, HandleSignal, ...). Workflow spans are zero-length markers (replay safety).
-- httpx (activities -> NLP, the API's pre-classification at upload -> NLP): a CLIENT span per
-  call and the `traceparent` header, so the NLP service continues the trace.
+- Calls to the NLP service (activities -> NLP, the API's analyses at upload and creation -> NLP)
+  go through creditflow.nlp_client, which opens a CLIENT span of the caller's provider and sends
+  `traceparent`, so the NLP service continues the trace. Other httpx calls (servicing notes,
+  witness) get the same from the httpx instrumentation.
 
 Export follows the standard variables: `OTEL_TRACES_EXPORTER` = `otlp` (default; OTLP/HTTP
 protobuf to `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` / `OTEL_EXPORTER_OTLP_ENDPOINT`, default

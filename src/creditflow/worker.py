@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 
-import httpx
 from temporalio.client import Client
+from temporalio.plugin import SimplePlugin
 from temporalio.worker import Worker
 
-from creditflow.activities.application import ApplicationActivities
+from creditflow.activities.application import ApplicationActivities, worker_nlp_client
 from creditflow.config import Settings
+from creditflow.nlp_client import NlpClient
 from creditflow.store.db import Database
 
 
@@ -39,19 +42,29 @@ def cache_workflow_bytecode() -> bool:
     return bool(compileall.compile_dir(str(Path(workflows.__file__).parent), maxlevels=0, quiet=2))
 
 
-def activities_list(settings: Settings, db: Database, http: httpx.AsyncClient | None = None) -> list:
+def activities_list(settings: Settings, db: Database, nlp: NlpClient | None = None) -> list:
     from creditflow.activities.servicing import ServicingActivities
 
-    return ApplicationActivities(settings, db, http).all() + ServicingActivities(settings, db).all()
+    return ApplicationActivities(settings, db, nlp).all() + ServicingActivities(settings, db).all()
+
+
+@asynccontextmanager
+async def _closing(nlp: NlpClient) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        await nlp.aclose()
 
 
 def build_worker(client: Client, settings: Settings, db: Database, task_queue: str | None = None) -> Worker:
-    """The worker with tuning from settings (CREDITFLOW_WORKER_*; see docs/OPERATIONS.md)."""
+    """The worker with tuning from settings (CREDITFLOW_WORKER_*; see docs/OPERATIONS.md). Its activities'
+    NLP client is closed when the worker stops (a plugin's run context: also on a fatal error)."""
     from datetime import timedelta
 
     from creditflow.telemetry import worker_interceptors
 
     cache_workflow_bytecode()
+    nlp = worker_nlp_client(settings)
     extra: dict[str, object] = {}
     if not settings.worker_workflow_sandbox:
         from temporalio.worker import UnsandboxedWorkflowRunner
@@ -63,7 +76,7 @@ def build_worker(client: Client, settings: Settings, db: Database, task_queue: s
         client,
         task_queue=task_queue or settings.task_queue,
         workflows=workflows_list(),
-        activities=activities_list(settings, db),
+        activities=activities_list(settings, db, nlp),
         activity_executor=ThreadPoolExecutor(max_workers=max(32, settings.worker_max_concurrent_activities)),
         max_concurrent_activities=settings.worker_max_concurrent_activities,
         max_cached_workflows=settings.worker_max_cached_workflows,
@@ -71,6 +84,7 @@ def build_worker(client: Client, settings: Settings, db: Database, task_queue: s
         max_concurrent_workflow_task_polls=settings.worker_max_concurrent_workflow_task_polls,
         max_concurrent_activity_task_polls=settings.worker_max_concurrent_activity_task_polls,
         interceptors=worker_interceptors(settings),
+        plugins=[SimplePlugin("creditflow.nlp-client", run_context=lambda: _closing(nlp))],
         **extra,  # type: ignore[arg-type]
     )
 

@@ -17,13 +17,14 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from creditflow import tracing
 from creditflow.config import Settings
 from creditflow.decision.contract import Decision, DecisionInput, DocumentFacts
 from creditflow.nlp.contract import Analysis
+from creditflow.nlp_client import NlpClient, NlpUnavailable
 from creditflow.store import repo
 from creditflow.store.blobs import BlobIntegrityError, BlobStore
 from creditflow.store.db import Database
@@ -93,12 +94,18 @@ class _AnalysedNotes:
     rows: list[tuple[int, dict[str, Any], str]] = field(default_factory=list)  # (index, analysis, sha256)
 
 
+def worker_nlp_client(settings: Settings) -> NlpClient:
+    """The activities' NLP client: up to a minute per call (a long document), 5 s to connect."""
+    return NlpClient(timeout_s=60.0, connect_timeout_s=5.0,
+                     tracer_provider=tracing.tracer_provider(settings, tracing.WORKER_SERVICE))
+
+
 class ApplicationActivities:
-    def __init__(self, settings: Settings, db: Database, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: Settings, db: Database, nlp: NlpClient | None = None) -> None:
         self.settings = settings
         self.db = db
         self.blobs = BlobStore(settings.blob_dir)
-        self.http = http or httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=5.0))
+        self.nlp = nlp or worker_nlp_client(settings)
         self._ledger = None
 
     @property
@@ -116,15 +123,15 @@ class ApplicationActivities:
     # ---------------------------------------------------------------- NLP
     async def _nlp(self, text: str, kind: str) -> Analysis:
         try:
-            resp = await self.http.post(f"{self.settings.nlp_url}/v1/analyze", json={"text": text, "kind": kind})
-        except httpx.HTTPError as err:  # service down: let Temporal retry with backoff
-            raise RuntimeError(f"NLP service unreachable: {type(err).__name__}") from None
-        if resp.status_code in (413, 415, 422):
-            raise ApplicationError(f"NLP service refused the text ({resp.status_code})", type="UnreadableDocument",
+            resp = await self.nlp.analyze(self.settings.nlp_url, text, kind)
+        except NlpUnavailable as err:  # service down: let Temporal retry with backoff
+            raise RuntimeError(str(err)) from None
+        if resp.status in (413, 415, 422):
+            raise ApplicationError(f"NLP service refused the text ({resp.status})", type="UnreadableDocument",
                                    non_retryable=True)
-        if resp.status_code >= 400:
-            raise RuntimeError(f"NLP service error {resp.status_code}")
-        return Analysis.model_validate(resp.json())
+        if resp.status >= 400 or resp.body is None:
+            raise RuntimeError(f"NLP service error {resp.status}")
+        return Analysis.model_validate(resp.body)
 
     @activity.defn(name="analyze_document")
     async def analyze_document(self, inp: AnalyzeDocumentInput) -> DocumentResult:

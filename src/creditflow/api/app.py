@@ -25,9 +25,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None,
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
-        from creditflow.api.routes.applications import close_nlp_http
+        from creditflow.api.routes.applications import close_nlp_client
 
-        await close_nlp_http(app)
+        await close_nlp_client(app)
         if owns_db:
             app.state.db.dispose()
 

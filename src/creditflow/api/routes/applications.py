@@ -8,16 +8,17 @@ import json
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-import httpx
 from fastapi import APIRouter, Depends, Header, Request, UploadFile, status
 from sqlalchemy.exc import OperationalError
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from creditflow import tracing
 from creditflow.api.deps import PrincipalDep, require_roles
 from creditflow.api.problems import ProblemError
 from creditflow.api.temporal_dep import TemporalDep, is_not_found
+from creditflow.nlp_client import NlpClient, NlpUnavailable
 from creditflow.schemas import ApplicationCreate, missing_documents
 from creditflow.security.tokens import Principal
 from creditflow.store import repo
@@ -188,14 +189,12 @@ async def _pre_analyze(request: Request, data: bytes, media_type: str) -> dict[s
     """Best-effort classification at upload so the applicant sees at once what we think it is."""
     if media_type != "text/plain":
         return None
-    settings = request.app.state.settings
     try:
-        text = data.decode("utf-8", errors="replace")
-        resp = await nlp_http(request.app).post(f"{settings.nlp_url}/v1/analyze",
-                                                json={"text": text, "kind": "document"})
-        return resp.json() if resp.status_code == 200 else None
-    except Exception:
+        resp = await nlp_client(request.app).analyze(request.app.state.settings.nlp_url,
+                                                    data.decode("utf-8", errors="replace"), "document")
+    except NlpUnavailable:
         return None
+    return resp.body if resp.ok and isinstance(resp.body, dict) else None
 
 
 def _analysis_digest(analysis: dict[str, Any]) -> str:
@@ -213,11 +212,10 @@ async def _pre_analyze_notes(request: Request, application_id: str, notes: list[
 
     async def one(text: str) -> dict[str, Any] | None:
         try:
-            resp = await nlp_http(request.app).post(f"{settings.nlp_url}/v1/analyze",
-                                                    json={"text": text, "kind": "note"})
-            return resp.json() if resp.status_code == 200 else None
-        except Exception:
+            resp = await nlp_client(request.app).analyze(settings.nlp_url, text, "note")
+        except NlpUnavailable:
             return None
+        return resp.body if resp.ok and isinstance(resp.body, dict) else None
 
     analyses = await asyncio.gather(*(one(n) for n in notes))
     rows = [(i, a) for i, a in enumerate(analyses) if a is not None]
@@ -231,20 +229,21 @@ async def _pre_analyze_notes(request: Request, application_id: str, notes: list[
         pass  # the application is stored; the worker analyses the notes instead
 
 
-def nlp_http(app: Any) -> httpx.AsyncClient:
-    """One pooled client per app for calls to the NLP service. Why: a new AsyncClient per upload built
-    an SSL context and a connection each time (~10 ms of CPU, the largest single cost of an upload in
-    the workflow benchmark's profile). Closed by the app's lifespan (`close_nlp_http`)."""
-    http = getattr(app.state, "nlp_http", None)
-    if http is None or http.is_closed:
-        http = app.state.nlp_http = httpx.AsyncClient(timeout=5.0)
-    return http
+def nlp_client(app: Any) -> NlpClient:
+    """One pooled client per app for calls to the NLP service. Why: a new client per upload built an SSL
+    context and a connection each time (~10 ms of CPU, the largest single cost of an upload in the
+    workflow benchmark's profile). Closed by the app's lifespan (`close_nlp_client`)."""
+    nlp = getattr(app.state, "nlp_client", None)
+    if nlp is None:
+        provider = tracing.tracer_provider(app.state.settings, tracing.API_SERVICE)
+        nlp = app.state.nlp_client = NlpClient(timeout_s=5.0, tracer_provider=provider)
+    return nlp
 
 
-async def close_nlp_http(app: Any) -> None:
-    http = getattr(app.state, "nlp_http", None)
-    if http is not None:
-        await http.aclose()
+async def close_nlp_client(app: Any) -> None:
+    nlp = getattr(app.state, "nlp_client", None)
+    if nlp is not None:
+        await nlp.aclose()
 
 
 @router.post("/{application_id}/documents", status_code=status.HTTP_201_CREATED,
