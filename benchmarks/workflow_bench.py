@@ -12,9 +12,9 @@ NLP service as its own process (`creditflow nlp`), one worker in this process:
   `--api-process` the API is its own `creditflow api` process, as in `creditflow up`); timed is
   `submit` -> workflow result for N applications, C in flight at a time.
 - bare: a workflow that runs the SAME activities in the same order, kind and parallelism as one real
-  application's history (counted from it; since the `fewer-round-trips` patch: notes + 3 documents in
-  one regular activity, then decide, evidence, outcome, evidence, outcome as local activities in one
-  workflow task) as no-op activities, then starts an abandoned child shaped like
+  application's history (counted from it; since the `stored-analyses-first` patch: collect the stored
+  analyses, decide, record, record as local activities in one workflow task, no regular activity) as
+  no-op activities, then starts an abandoned child shaped like
   the credit line an approval opens (its activities up to its first daily timer, then the timer),
   with the same encrypting data converter, started N times, C at a time.
 

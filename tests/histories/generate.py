@@ -1,7 +1,12 @@
 """Regenerate the committed workflow histories used by the replay tests (run on purpose only:
 `make histories`). Each history comes from a real run: dev server, real NLP service, real decision
 engine, real database. Payloads are written unencrypted (the codec does not affect determinism, and
-committed histories must not need a secret to replay)."""
+committed histories must not need a secret to replay).
+
+Since v6 the three cases go through the real API (in process), as applicants' applications do: the
+API analyses plain-text uploads and notes, so the workflow finds their analyses stored. A fourth
+history, `approved_auto_nlp`, starts the workflow directly on unanalysed documents (as the API does
+when the NLP service was down at intake), so the regular analysis activity's path is recorded too."""
 
 from __future__ import annotations
 
@@ -25,7 +30,8 @@ async def main(suffix: str = "") -> None:
     from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
-    from creditflow.demo import demo_cases
+    from creditflow.api.app import create_app as create_api
+    from creditflow.demo import create_case, demo_cases, demo_tokens
     from creditflow.nlp.service import create_app
     from creditflow.store.db import Database
     from creditflow.worker import build_worker
@@ -50,13 +56,27 @@ async def main(suffix: str = "") -> None:
     db.create_all()
     env = await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_bin(), search_attributes=ALL,
                                                 data_converter=pydantic_data_converter)
-    tq = f"hist-{uuid.uuid4().hex[:6]}"
+    tq = settings.task_queue = f"hist-{uuid.uuid4().hex[:6]}"
     cases = {c["label"]: c for c in demo_cases()}
+    token = demo_tokens(settings)["applicant"]
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_api(settings, temporal=env.client, db=db)),
+                            base_url="http://api", timeout=60)
+
+    async def through_api(case: dict) -> object:
+        app_id = await create_case(api, token, case)
+        r = await api.post(f"/v1/applications/{app_id}/submit", headers={"Authorization": f"Bearer {token}"})
+        r.raise_for_status()
+        return env.client.get_workflow_handle_for(CreditApplicationWorkflow.run, f"application-{app_id}")
+
     try:
         async with build_worker(env.client, settings, db, task_queue=tq):
             for name, label in (("approved_auto", "clear approval"), ("declined_auto", "decline"),
-                                ("referred_officer_approved", "referral to officer")):
-                _, handle = await start_application(env.client, settings, db, cases[label], tq)
+                                ("referred_officer_approved", "referral to officer"),
+                                ("approved_auto_nlp", "clear approval")):
+                if name.endswith("_nlp"):
+                    _, handle = await start_application(env.client, settings, db, cases[label], tq)
+                else:
+                    handle = await through_api(cases[label])
                 if name == "referred_officer_approved":
                     await wait_stage(handle, {"in_review"})
                     await handle.execute_update(CreditApplicationWorkflow.claim,
@@ -68,6 +88,7 @@ async def main(suffix: str = "") -> None:
                 (OUT / f"credit_application_{name}{suffix}.json").write_text(json.dumps(history.to_json_dict(), indent=1))
                 print("wrote", name)
     finally:
+        await api.aclose()
         await env.shutdown()
         server.stop()
 

@@ -111,3 +111,53 @@ async def test_notes_analysed_once_are_not_sent_again(settings: Settings, db, nl
         s.execute(repo.NOTE_ANALYSES.delete().where(repo.NOTE_ANALYSES.c.note_index == 1))
     with pytest.raises(RuntimeError, match="NLP service unreachable"):
         await ActivityEnvironment().run(ApplicationActivities(settings, db).analyze_application, inp)
+
+
+def _local_env() -> ActivityEnvironment:
+    """A local activity's environment: no heartbeats (a heartbeat from it would be an error here)."""
+    import dataclasses
+
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, is_local=True)
+    env.on_heartbeat = lambda *d: (_ for _ in ()).throw(AssertionError(f"local activity heartbeated {d}"))
+    return env
+
+
+async def test_collect_stored_analyses_takes_only_what_needs_no_nlp_call(settings: Settings, db, nlp_url: str) -> None:  # type: ignore[no-untyped-def]
+    """`stored-analyses-first`: the local activity returns exactly what `analyze_application` would for
+    documents and notes analysed before, with the NLP service down, and leaves out everything else (no
+    stored analysis, a blob that fails its integrity check) for the regular activity to handle."""
+    from creditflow.store.blobs import BlobStore
+
+    settings.nlp_url = nlp_url
+    app_id, docs = store_application(settings, db, CASE["body"], [*CASE["documents"], "A fourth document."])
+    analysed, fresh = docs[:3], docs[3]
+    regular = await ActivityEnvironment().run(
+        ApplicationActivities(settings, db).analyze_application,
+        AnalyzeApplicationInput(application_id=app_id, documents=_inputs(app_id, analysed), notes=True))
+
+    with socket.socket() as s:  # the NLP service is gone now: nothing below may need it
+        s.bind(("127.0.0.1", 0))
+        settings.nlp_url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    acts = ApplicationActivities(settings, db)
+    inp = AnalyzeApplicationInput(application_id=app_id, documents=_inputs(app_id, docs), notes=True)
+    got = await _local_env().run(acts.collect_stored_analyses, inp)
+    assert got.documents == regular.documents  # the same facts, signals and hashes; the fourth left out
+    assert fresh.document_id not in {r.facts.document_id for r in got.documents}
+    assert got.notes == regular.notes
+
+    BlobStore(settings.blob_dir)._path(analysed[0].sha256).write_bytes(b"tampered")
+    got = await _local_env().run(acts.collect_stored_analyses, inp)
+    assert [r.facts.document_id for r in got.documents] == [d.document_id for d in analysed[1:]]
+    with pytest.raises(RuntimeError, match="NLP service unreachable"):  # the regular activity still needs it
+        await ActivityEnvironment().run(acts.analyze_application, AnalyzeApplicationInput(
+            application_id=app_id, documents=_inputs(app_id, [fresh])))
+
+
+async def test_collect_stored_analyses_leaves_notes_when_one_lacks_its_analysis(settings: Settings, db) -> None:  # type: ignore[no-untyped-def]
+    """Notes come back only as a whole: one note without a stored analysis leaves all of them to the
+    regular activity (which reads the stored ones and asks the service for the rest)."""
+    app_id, _ = store_application(settings, db, CASE["body"], [])
+    got = await _local_env().run(ApplicationActivities(settings, db).collect_stored_analyses,
+                                 AnalyzeApplicationInput(application_id=app_id, documents=[], notes=True))
+    assert got.notes is None and got.documents == []

@@ -43,8 +43,8 @@ async def test_replay(path: Path, sandboxed: bool) -> None:
 
 
 def test_both_sides_of_each_patch_are_covered() -> None:
-    """Histories from before and after each patch must both replay: `persist-review-stage` (v1 vs v2)
-    and `fewer-round-trips` (v1/v2 vs v3)."""
+    """Histories from before and after each patch must both replay: `persist-review-stage` (v1 vs v2),
+    `fewer-round-trips` (v1/v2 vs v3), `record-step` (v4 vs v5), `stored-analyses-first` (v5 vs v6)."""
     import base64
 
     def patches(stem: str) -> set[str]:
@@ -65,6 +65,10 @@ def test_both_sides_of_each_patch_are_covered() -> None:
         assert "fewer-round-trips" in patches(f"credit_application_{case}_v3")
         assert "record-step" not in patches(f"credit_application_{case}_v4")
         assert "record-step" in patches(f"credit_application_{case}_v5")
+        assert "stored-analyses-first" not in patches(f"credit_application_{case}_v5")
+        # the newest patch implies the older ones: a new run records only its marker
+        v6 = patches(f"credit_application_{case}_v6")
+        assert "stored-analyses-first" in v6 and not v6 & {"fewer-round-trips", "record-step", "persist-review-stage"}
 
 
 def test_local_store_steps_are_markers_not_activities() -> None:
@@ -115,3 +119,19 @@ def test_record_step_writes_evidence_and_row_as_one_local_activity() -> None:
         "decide_application", "record_step", "record_step"]
     officer = _activity_types("credit_application_referred_officer_approved_v5")
     assert "record_evidence" not in officer and officer.count("record_step") == 3  # auto, officer, final
+
+
+def test_analyses_stored_at_intake_are_collected_locally() -> None:
+    """After `stored-analyses-first`, an application submitted through the API (documents analysed at
+    upload, notes at creation) is decided with local activities only; one whose analyses are missing
+    (`approved_auto_nlp`, started on unanalysed documents) still runs the regular NLP activity for them."""
+    def scheduled(stem: str) -> list[str]:
+        events = json.loads((HISTORIES[0].parent / f"{stem}.json").read_text())["events"]
+        return [e["activityTaskScheduledEventAttributes"]["activityType"]["name"] for e in events
+                if e["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED"]
+
+    assert scheduled("credit_application_approved_auto_v6") == []
+    assert _activity_types("credit_application_approved_auto_v6") == [
+        "collect_stored_analyses", "decide_application", "record_step", "record_step"]
+    assert scheduled("credit_application_approved_auto_nlp_v6") == ["analyze_application"]
+    assert _activity_types("credit_application_approved_auto_nlp_v6")[0] == "collect_stored_analyses"

@@ -65,6 +65,13 @@ async def heartbeating(every: float = 3.0) -> AsyncIterator[None]:
         task.cancel()
 
 
+def _beat(*details: Any) -> None:
+    """Heartbeat, except in a local activity (`collect_stored_analyses`), which has none: it runs inside
+    the workflow task that asked for it and is timed by that task."""
+    if not activity.info().is_local:
+        activity.heartbeat(*details)
+
+
 def _record_decision_latency(created_at: "datetime", outcome: str) -> None:
     """Application created -> final decision, exported with the Temporal SDK metrics (worker
     Prometheus endpoint, CREDITFLOW_WORKER_METRICS_PORT)."""
@@ -117,8 +124,8 @@ class ApplicationActivities:
         return self._ledger
 
     def all(self) -> list:
-        return [self.analyze_application, self.analyze_document, self.analyze_notes, self.decide_application,
-                self.record_evidence, self.record_outcome, self.record_step]
+        return [self.analyze_application, self.analyze_document, self.analyze_notes, self.collect_stored_analyses,
+                self.decide_application, self.record_evidence, self.record_outcome, self.record_step]
 
     # ---------------------------------------------------------------- NLP
     async def _nlp(self, text: str, kind: str) -> Analysis:
@@ -155,7 +162,7 @@ class ApplicationActivities:
             data = self.blobs.get(inp.sha256)
         except BlobIntegrityError as err:
             raise ApplicationError(str(err), type="BlobIntegrityError", non_retryable=True) from None
-        activity.heartbeat("extracting")
+        _beat("extracting")
         try:
             extracted = await asyncio.to_thread(extract_text, data, doc.media_type)
         except Exception as err:  # unreadable PDF/image: tell the applicant, do not retry
@@ -165,7 +172,7 @@ class ApplicationActivities:
         if not text.strip():
             raise ApplicationError("no readable text in the document", type="UnreadableDocument", non_retryable=True)
         text_sha = self.blobs.put(text.encode("utf-8"))
-        activity.heartbeat("analyzing")
+        _beat("analyzing")
         # the API classified plain-text uploads already (and a retry finds its own result): reuse it
         analysis = Analysis.model_validate(cached) if cached else await self._nlp(text, "document")
         payload = analysis.model_dump(mode="json")
@@ -224,6 +231,34 @@ class ApplicationActivities:
         self._save_analyses(inp.application_id, docs, notes.rows if notes else [])
         return ApplicationAnalysis(documents=[d.result for d in docs], notes=notes.result if notes else None)
 
+    @activity.defn(name="collect_stored_analyses")
+    async def collect_stored_analyses(self, inp: AnalyzeApplicationInput) -> ApplicationAnalysis:
+        """The part of an analysis step that needs neither the NLP service nor OCR, run as a local activity
+        since the `stored-analyses-first` patch: plain-text documents with the analysis the API stored
+        at upload, and the notes when every one has its analysis from creation. Everything else (no
+        stored analysis, PDFs and images, a blob that fails its integrity check, anything unexpected) is
+        left out of the result, and the workflow gives it to `analyze_application`, which analyses it or
+        reports it unreadable exactly as before. Writes what it used, as `analyze_application` does."""
+        with self.db.session() as s:
+            rows = repo.documents_for_analysis(s, [d.document_id for d in inp.documents])
+            notes = self._notes_and_analyses(s, inp.application_id) if inp.notes else None
+        docs: list[_AnalysedDocument] = []
+        for d in inp.documents:
+            row = rows.get(d.document_id)
+            if row is None or row.media_type != "text/plain" or not row.analysis or \
+                    row.status not in ("classified", "analyzed"):
+                continue
+            try:
+                docs.append(await self._read_document(d, row))
+            except Exception:  # the regular activity reads it again and says what is wrong
+                continue
+        read_notes = None
+        if notes is not None and all(i in notes[1] for i in range(len(notes[0]))):
+            read_notes = await self._read_notes(inp.application_id, notes)
+        self._save_analyses(inp.application_id, docs, read_notes.rows if read_notes else [])
+        return ApplicationAnalysis(documents=[d.result for d in docs],
+                                   notes=read_notes.result if read_notes else None)
+
     async def _document_or_unreadable(self, inp: AnalyzeDocumentInput, row: Any | None) -> "_AnalysedDocument":
         try:
             return await self._read_document(inp, row)
@@ -258,7 +293,7 @@ class ApplicationActivities:
         texts, stored = notes
         out = _AnalysedNotes()
         for i, note in enumerate(texts):
-            activity.heartbeat(i)
+            _beat(i)
             analysis = Analysis.model_validate(stored[i]) if i in stored else await self._nlp(note, "note")
             payload = analysis.model_dump(mode="json")
             digest = _sha256_json(payload)
