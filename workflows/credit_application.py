@@ -337,7 +337,9 @@ class CreditApplicationWorkflow:
     async def _analyze_batch(self, with_notes: bool) -> None:
         """`fewer-round-trips`: the notes (first round) and every document not analysed yet, in one
         activity. If it fails for good, the documents count as unreadable (the applicant is asked for a
-        clearer copy) and a failure of the notes ends the workflow, as the per-item activities did."""
+        clearer copy) and a failure of the notes ends the workflow, as the per-item activities did.
+        `stored-analyses-first`: what the API analysed at intake is collected locally before that, and
+        the activity runs only for the rest (usually nothing)."""
         pending = self._pending_documents()
         notes = with_notes and self._inp.note_count > 0
         if not pending and not notes:
