@@ -65,6 +65,9 @@ async def heartbeating(every: float = 3.0) -> AsyncIterator[None]:
         task.cancel()
 
 
+_INLINE_TEXT = 256 * 1024  # bytes of plain text decoded on the event loop (under ~1 ms)
+
+
 def _beat(*details: Any) -> None:
     """Heartbeat, except in a local activity (`collect_stored_analyses`), which has none: it runs inside
     the workflow task that asked for it and is timed by that task."""
@@ -164,7 +167,12 @@ class ApplicationActivities:
             raise ApplicationError(str(err), type="BlobIntegrityError", non_retryable=True) from None
         _beat("extracting")
         try:
-            extracted = await asyncio.to_thread(extract_text, data, doc.media_type)
+            # small plain text is a decode: a thread hop would cost more than it; PDFs, images (OCR) and large
+            # texts go to a thread so the worker's event loop stays free
+            if doc.media_type == "text/plain" and len(data) <= _INLINE_TEXT:
+                extracted = extract_text(data, doc.media_type)
+            else:
+                extracted = await asyncio.to_thread(extract_text, data, doc.media_type)
         except Exception as err:  # unreadable PDF/image: tell the applicant, do not retry
             raise ApplicationError(f"could not extract text: {err}", type="UnreadableDocument",
                                    non_retryable=True) from None
