@@ -269,15 +269,16 @@ async def upload_document(application_id: str, file: UploadFile, request: Reques
     sha = await asyncio.to_thread(request.app.state.blobs.put, data)
     analysis = await _pre_analyze(request, data, declared)
     digest = None if analysis is None else _analysis_digest(analysis)
+    # Before `submit` the document travels with the submit signal (one workflow task instead of one per
+    # upload). The document row is committed before we look at submitted_at (a new transaction after the
+    # commit); submit sets submitted_at before it reads the documents. So an upload that sees it unset is
+    # read by the submit, and one that sees it set signals itself: never lost (at worst told twice, added
+    # once).
     with request.app.state.db.session() as s:
         doc_id = repo.add_document(s, app.id, sha, declared, len(data), file.filename, analysis, digest)
-    doc_type = analysis.get("doc_type") if analysis is not None else None
-    # Before `submit` the document travels with the submit signal (one workflow task instead of one per
-    # upload). The document row is committed above, before we look at submitted_at; submit sets
-    # submitted_at before it reads the documents. So an upload that sees it unset is read by the
-    # submit, and one that sees it set signals itself: never lost (at worst told twice, added once).
-    with request.app.state.db.session() as s:
+        s.commit()
         submitted = repo.application_columns(s, app.id, "submitted_at").submitted_at is not None
+    doc_type = analysis.get("doc_type") if analysis is not None else None
     if submitted:
         from workflows.credit_application import CreditApplicationWorkflow
 
