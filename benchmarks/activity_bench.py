@@ -13,8 +13,9 @@ Setup (not timed): N applications created and their documents and notes stored w
 API stores at upload and creation (the NLP pipeline runs in this process once per text). Timed, per
 application: `collect_stored_analyses` (a local activity since the `stored-analyses-first` patch; until
 then `analyze_application` did the same work as a regular one: reads and checks the stored analyses,
-extracts text, marks the documents analysed), `decide_application` (decision engine + decision record), and `record_step` for
-the automatic decision and for the final approval (evidence record + application row, one transaction).
+extracts text, marks the documents analysed), `decide_application` (decision engine + decision record),
+and `record_step` for the automatic decision and for the final approval (evidence record + application
+row, one transaction).
 Figures are ms of process CPU per application, the best of `--repeat` passes.
 """
 

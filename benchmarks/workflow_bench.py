@@ -20,7 +20,7 @@ NLP service as its own process (`creditflow nlp`), one worker in this process:
   a `go` signal; timed is `go` -> result, C at a time, as the applications are created untimed and
   timed from `submit`. (Until 2026-12-06 the bare side was timed from its start, so it also paid for
   creating its workflow, which the application side did before the clock started: a start is a
-  heavier write than a signal, and this favoured the application; RESULTS.md item 26.)
+  heavier write than a signal, and this favoured the application; RESULTS.md item 27.)
 
 Prints JSON with both throughputs (workflows/s) and the ratio. Never part of the tests.
 """
@@ -292,7 +292,7 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                 app_s = time.perf_counter() - t0
                 app_cpu = _cpu_ms_per_workflow(meters, n)
 
-            async def start_bare(i: int) -> Any:
+            async def start_bare() -> Any:
                 return await client.start_workflow(BareShapeWorkflow.run,
                                                    {"shape": shape, "child": child, "wait_for_go": True},
                                                    id=f"bare-{uuid.uuid4().hex}", task_queue=settings.task_queue + "-bare")
@@ -302,11 +302,11 @@ async def bench(n: int, concurrency: int, pragmas: list[str], sandbox: bool = Tr
                     await handle.signal(BareShapeWorkflow.go)
                     return await handle.result()
 
-            warm_bare = await start_bare(-1)
+            warm_bare = await start_bare()
             await bare(warm_bare)
             sizes["bare"] = history_size(await warm_bare.fetch_history())
             _progress(f"starting {n} bare workflows (not timed, as the applications' creation)")
-            handles = [await start_bare(i) for i in range(n)]
+            handles = [await start_bare() for _ in range(n)]
             await asyncio.sleep(1)  # their first workflow tasks (waiting for `go`) are done
             _progress(f"timing the bare phase: {n} signals to completion, {concurrency} in flight")
             meters = _cpu_meters(pids)

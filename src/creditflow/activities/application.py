@@ -104,6 +104,11 @@ class _AnalysedNotes:
     rows: list[tuple[int, dict[str, Any], str]] = field(default_factory=list)  # (index, analysis, sha256)
 
 
+def _stored_analysis(doc: Any) -> dict[str, Any] | None:
+    """The analysis stored with a document (by the API at upload, or an earlier attempt), if usable."""
+    return doc.analysis if doc.status in ("classified", "analyzed") and doc.analysis else None
+
+
 def worker_nlp_client(settings: Settings) -> NlpClient:
     """The activities' NLP client: up to a minute per call (a long document), 5 s to connect."""
     return NlpClient(timeout_s=60.0, connect_timeout_s=5.0,
@@ -160,7 +165,7 @@ class ApplicationActivities:
         if doc is None or doc.application_id != inp.application_id or doc.sha256 != inp.sha256:
             raise ApplicationError("document not found for this application", type="UnreadableDocument",
                                    non_retryable=True)
-        cached = doc.analysis if doc.status in ("classified", "analyzed") and doc.analysis else None
+        cached = _stored_analysis(doc)
         try:
             data = self.blobs.get(inp.sha256)
         except BlobIntegrityError as err:
@@ -253,8 +258,7 @@ class ApplicationActivities:
         docs: list[_AnalysedDocument] = []
         for d in inp.documents:
             row = rows.get(d.document_id)
-            if row is None or row.media_type != "text/plain" or not row.analysis or \
-                    row.status not in ("classified", "analyzed"):
+            if row is None or row.media_type != "text/plain" or _stored_analysis(row) is None:
                 continue
             try:
                 docs.append(await self._read_document(d, row))

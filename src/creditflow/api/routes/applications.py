@@ -189,9 +189,14 @@ async def _pre_analyze(request: Request, data: bytes, media_type: str) -> dict[s
     """Best-effort classification at upload so the applicant sees at once what we think it is."""
     if media_type != "text/plain":
         return None
+    return await _analysis_or_none(request, data.decode("utf-8", errors="replace"), "document")
+
+
+async def _analysis_or_none(request: Request, text: str, kind: str) -> dict[str, Any] | None:
+    """The NLP service's analysis of `text`, or None when it cannot give one now (best effort at intake:
+    the worker analyses whatever is missing)."""
     try:
-        resp = await nlp_client(request.app).analyze(request.app.state.settings.nlp_url,
-                                                    data.decode("utf-8", errors="replace"), "document")
+        resp = await nlp_client(request.app).analyze(request.app.state.settings.nlp_url, text, kind)
     except NlpUnavailable:
         return None
     return resp.body if resp.ok and isinstance(resp.body, dict) else None
@@ -208,16 +213,7 @@ async def _pre_analyze_notes(request: Request, application_id: str, notes: list[
     signals exist before `submit`, and the decision after it makes no NLP call for them (the worker reuses
     what is stored, and analyses whatever is missing). A note the service cannot analyse now is left to
     the worker."""
-    settings = request.app.state.settings
-
-    async def one(text: str) -> dict[str, Any] | None:
-        try:
-            resp = await nlp_client(request.app).analyze(settings.nlp_url, text, "note")
-        except NlpUnavailable:
-            return None
-        return resp.body if resp.ok and isinstance(resp.body, dict) else None
-
-    analyses = await asyncio.gather(*(one(n) for n in notes))
+    analyses = await asyncio.gather(*(_analysis_or_none(request, n, "note") for n in notes))
     rows = [(i, a) for i, a in enumerate(analyses) if a is not None]
     if not rows:
         return
